@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages adaswarm builds and runs with; installs only what
+# is missing and prints nothing when everything is already there.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds pagmo2 and PySwarms)
+set -euo pipefail
+pkgs=(build-essential cmake libtorch-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
+      nlohmann-json3-dev libopenblas0-openmp dataset-fashion-mnist zlib1g-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+echo "adaswarm: installing ${missing[*]}" >&2
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
