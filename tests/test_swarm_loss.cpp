@@ -1,0 +1,257 @@
+// The swarm loss: its backward is exactly (cbar/eta)(y - g) at the true
+// gradient's scale, points the right way, respects grad_output, runs for every
+// loss, and rejects bad input.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "adaswarm/loss/swarm_loss.h"
+
+using namespace adaswarm;
+
+namespace {
+SwarmLossOptions paper(LossKind k) { return SwarmLossOptions::preset(Preset::Paper).loss(k); }
+}  // namespace
+
+TEST(SwarmLoss, ForwardReturnsTheOrdinaryLossValue) {
+  torch::manual_seed(0);
+  auto y = torch::randn({8, 3}, torch::requires_grad());
+  auto t = torch::rand({8, 3});
+  SwarmLoss mse(paper(LossKind::MSE)), mae(paper(LossKind::MAE));
+  EXPECT_TRUE(torch::allclose(mse(y, t), torch::mse_loss(y, t)));
+  EXPECT_TRUE(torch::allclose(mae(y, t), torch::l1_loss(y, t)));
+  auto idx = torch::randint(0, 3, {8}, torch::kLong);
+  SwarmLoss ce(paper(LossKind::CrossEntropy));
+  EXPECT_TRUE(torch::allclose(ce(y, idx), torch::nn::functional::cross_entropy(y, idx)));
+}
+
+TEST(SwarmLoss, BackwardIsCbarOverEtaTimesYMinusG) {
+  torch::manual_seed(1);
+  const int64_t B = 6, C = 4;
+  auto y = torch::randn({B, C}, torch::requires_grad());
+  auto t = torch::randn({B, C});
+  auto opts = paper(LossKind::MSE);
+  opts.swarm().seed(123);
+  SwarmLoss loss(opts);
+  loss(y, t).backward();
+  const auto* sw = loss.last_swarm();
+  ASSERT_NE(sw, nullptr);
+  auto g = torch::from_blob(const_cast<float*>(sw->global_best().data()), {B, C}).clone();
+  const double cbar = loss.diagnostics().cbar;
+  EXPECT_EQ(cbar, sw->cbar());
+  EXPECT_GT(cbar, 0.0);
+  auto expected = (cbar / 0.1) * (y.detach() - g) / static_cast<double>(B * C);
+  EXPECT_TRUE(torch::allclose(y.grad(), expected, 1e-6, 1e-7));
+  EXPECT_EQ(loss.diagnostics().iterations, 5);
+}
+
+TEST(SwarmLoss, MseGradientPointsWithinTwentyFiveDegreesOfAutograd) {
+  torch::manual_seed(2);
+  auto opts = paper(LossKind::MSE).compare_with_autograd(true).start(SwarmStart::Targets);
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    opts.swarm().seed(seed);
+    SwarmLoss loss(opts);
+    auto y = (torch::randn({32, 3}) * 2).requires_grad_(true);
+    auto t = torch::rand({32, 3});
+    loss(y, t).backward();
+    const double angle = std::acos(loss.diagnostics().cosine) * 180.0 / M_PI;
+    EXPECT_LT(angle, 25.0) << "seed " << seed;
+    // And it agrees with an explicit autograd computation.
+    auto y2 = y.detach().clone().requires_grad_(true);
+    torch::mse_loss(y2, t).backward();
+    const double cos = (y2.grad() * y.grad()).sum().item<double>() / (y2.grad().norm() * y.grad().norm()).item<double>();
+    EXPECT_NEAR(cos, loss.diagnostics().cosine, 1e-5);
+  }
+}
+
+TEST(SwarmLoss, RespectsGradOutputAndReduction) {
+  auto y = torch::randn({5, 2}, torch::requires_grad());
+  auto t = torch::randn({5, 2});
+  auto opts = paper(LossKind::MAE);
+  SwarmLoss a(opts), b(opts);
+  a(y, t).backward();
+  auto g1 = y.grad().clone();
+  y.grad().zero_();
+  (b(y, t) * 3.0).backward();  // same seed: same swarm
+  EXPECT_TRUE(torch::allclose(y.grad(), 3.0 * g1));
+  // Sum reduction: B*C times the mean's gradient (same swarm draws).
+  y.grad().zero_();
+  SwarmLoss s(SwarmLossOptions(opts).reduction(Reduction::Sum));
+  s(y, t).backward();
+  EXPECT_TRUE(torch::allclose(y.grad(), 10.0 * g1, 1e-5, 1e-6));
+}
+
+TEST(SwarmLoss, ReferenceScaleIgnoresGradOutputAndBatchSize) {
+  auto y = torch::randn({4, 3}, torch::requires_grad());
+  auto t = torch::randn({4, 3});
+  auto opts = SwarmLossOptions::preset(Preset::Reference).loss(LossKind::MSE);
+  SwarmLoss a(opts), b(opts);
+  a(y, t).backward();
+  auto g1 = y.grad().clone();
+  const auto* sw = a.last_swarm();
+  auto g = torch::from_blob(const_cast<float*>(sw->global_best().data()), {4, 3}).clone();
+  EXPECT_TRUE(torch::allclose(g1, (sw->cbar() / 0.4) * (y.detach() - g), 1e-6, 1e-7));
+  y.grad().zero_();
+  (b(y, t) * 5.0).backward();
+  EXPECT_TRUE(torch::allclose(y.grad(), g1));
+}
+
+TEST(SwarmLoss, EveryLossRunsForwardAndBackward) {
+  torch::manual_seed(3);
+  const int64_t B = 7, C = 3;
+  auto logits = torch::randn({B, C});
+  auto probs = torch::sigmoid(logits);
+  auto onehot = torch::zeros({B, C});
+  auto idx = torch::randint(0, C, {B}, torch::kLong);
+  onehot.scatter_(1, idx.unsqueeze(1), 1.0);
+  struct Case {
+    LossKind kind;
+    torch::Tensor y, t;
+  };
+  std::vector<Case> cases = {{LossKind::MSE, logits, onehot},           {LossKind::MAE, logits, onehot},
+                             {LossKind::BCE, probs, onehot},            {LossKind::BCEWithLogits, logits, onehot},
+                             {LossKind::CrossEntropy, logits, idx},     {LossKind::CrossEntropy, logits, onehot},
+                             {LossKind::Huber, logits * 3, onehot},     {LossKind::SmoothL1, logits * 3, onehot},
+                             {LossKind::Hinge, logits, idx},            {LossKind::Hinge, logits, onehot}};
+  for (const auto& c : cases) {
+    SwarmLoss loss(paper(c.kind).compare_with_autograd(true));
+    auto y = c.y.clone().requires_grad_(true);
+    auto v = loss(y, c.t);
+    EXPECT_TRUE(torch::allclose(v, plain_loss(c.kind, y.detach(), c.t))) << to_string(c.kind);
+    v.backward();
+    ASSERT_TRUE(y.grad().defined()) << to_string(c.kind);
+    EXPECT_TRUE(torch::isfinite(y.grad()).all().item<bool>()) << to_string(c.kind);
+    EXPECT_GT(y.grad().abs().sum().item<double>(), 0.0) << to_string(c.kind);
+    // On these smooth-enough losses the swarm's direction is a descent direction.
+    EXPECT_GT(loss.diagnostics().cosine, 0.0) << to_string(c.kind);
+  }
+}
+
+TEST(SwarmLoss, TorchLossesMatchTheirLibTorchFunctionals) {
+  auto y = torch::randn({5, 4}) * 2;
+  auto t = torch::rand({5, 4});
+  auto idx = torch::randint(0, 4, {5}, torch::kLong);
+  EXPECT_TRUE(torch::allclose(plain_loss(LossKind::Huber, y, t, Reduction::Mean, 0.5),
+                              torch::nn::functional::huber_loss(
+                                  y, t, torch::nn::functional::HuberLossFuncOptions().delta(0.5))));
+  EXPECT_TRUE(torch::allclose(plain_loss(LossKind::Hinge, y, idx),
+                              torch::nn::functional::multi_margin_loss(y, idx)));
+  auto onehot = torch::one_hot(idx, 4).to(torch::kFloat);
+  EXPECT_TRUE(torch::allclose(plain_loss(LossKind::CrossEntropy, y, onehot), plain_loss(LossKind::CrossEntropy, y, idx)));
+}
+
+TEST(SwarmLoss, CustomNonDifferentiableLoss) {
+  // A 0-1-like loss: 1 where the candidate is more than 0.5 away from the target.
+  CustomLossFn zero_one = [](const torch::Tensor& pos, const torch::Tensor& t) {
+    return ((pos - t.unsqueeze(0)).abs() > 0.5).to(torch::kFloat);
+  };
+  SwarmLoss loss(paper(LossKind::Custom).start(SwarmStart::Targets), zero_one);
+  auto y = torch::full({6, 2}, 3.0, torch::requires_grad());
+  auto t = torch::zeros({6, 2});
+  auto v = loss(y, t);
+  EXPECT_DOUBLE_EQ(v.item<double>(), 1.0);
+  v.backward();
+  // Candidates start near the targets, so the gradient pushes y down toward t.
+  EXPECT_TRUE((y.grad() > 0).all().item<bool>());
+  EXPECT_THROW(SwarmLoss(paper(LossKind::Custom)), std::invalid_argument);
+}
+
+TEST(SwarmLoss, TargetsGetNoGradient) {
+  auto y = torch::randn({3, 2}, torch::requires_grad());
+  auto t = torch::randn({3, 2}, torch::requires_grad());
+  SwarmLoss loss(paper(LossKind::MSE));
+  loss(y, t).backward();
+  EXPECT_TRUE(y.grad().defined());
+  EXPECT_FALSE(t.grad().defined());
+}
+
+TEST(SwarmLoss, OneDimensionalOutputs) {
+  auto y = torch::randn({9}, torch::requires_grad());
+  auto t = torch::rand({9});
+  SwarmLoss loss(paper(LossKind::MSE));
+  loss(y, t).backward();
+  EXPECT_EQ(y.grad().sizes(), y.sizes());
+}
+
+TEST(SwarmLoss, SameSeedSameGradient) {
+  auto y = torch::randn({10, 3}, torch::requires_grad());
+  auto t = torch::randn({10, 3});
+  auto run = [&](uint64_t seed) {
+    auto o = paper(LossKind::MSE);
+    o.swarm().seed(seed);
+    SwarmLoss l(o);
+    y.mutable_grad() = torch::Tensor();
+    l(y, t).backward();
+    return y.grad().clone();
+  };
+  EXPECT_TRUE(torch::equal(run(4), run(4)));
+  EXPECT_FALSE(torch::equal(run(4), run(5)));
+}
+
+TEST(SwarmLoss, NoSwarmWithoutGrad) {
+  auto y = torch::randn({4, 2});  // no requires_grad
+  SwarmLoss loss(paper(LossKind::MSE));
+  auto v = loss(y, torch::zeros({4, 2}));
+  EXPECT_EQ(loss.last_swarm(), nullptr);
+  EXPECT_FALSE(v.requires_grad());
+}
+
+TEST(SwarmLoss, IdealLimitIsYMinusT) {
+  auto y = torch::randn({4, 2}, torch::requires_grad());
+  auto t = torch::randn({4, 2});
+  SwarmLoss loss(paper(LossKind::MAE).ideal_limit(true));
+  loss(y, t).backward();
+  auto expected = (0.5 * (0.8 + 0.9) / 0.1) * (y.detach() - t) / 8.0;
+  EXPECT_TRUE(torch::allclose(y.grad(), expected));
+}
+
+TEST(SwarmLoss, RejectsBadInput) {
+  SwarmLoss loss(paper(LossKind::MSE));
+  auto y = torch::randn({4, 3}, torch::requires_grad());
+  EXPECT_THROW(loss(y, torch::zeros({4, 2})), std::invalid_argument);
+  EXPECT_THROW(loss(y, torch::zeros({3, 3})), std::invalid_argument);
+  EXPECT_THROW(loss(torch::empty({0, 3}, torch::requires_grad()), torch::empty({0, 3})), std::invalid_argument);
+  auto bad = torch::randn({4, 3});
+  bad[1][1] = std::nan("");
+  EXPECT_THROW(loss(bad.requires_grad_(true), torch::zeros({4, 3})), std::invalid_argument);
+  auto inf = torch::randn({4, 3});
+  inf[0][0] = INFINITY;
+  EXPECT_THROW(loss(inf.requires_grad_(true), torch::zeros({4, 3})), std::invalid_argument);
+  SwarmLoss ce(paper(LossKind::CrossEntropy));
+  EXPECT_THROW(ce(y, torch::tensor({0, 1, 2, 3}, torch::kLong)), std::invalid_argument);  // class 3 of 3
+  EXPECT_THROW(ce(y, torch::tensor({0, 1, 2}, torch::kLong)), std::invalid_argument);
+  auto zero = paper(LossKind::MSE);
+  zero.swarm().particles(0);
+  EXPECT_THROW(SwarmLoss{zero}, std::invalid_argument);
+  auto neg = paper(LossKind::MSE);
+  neg.swarm().iterations(-1);
+  EXPECT_THROW(SwarmLoss{neg}, std::invalid_argument);
+  EXPECT_THROW(SwarmLoss(paper(LossKind::MSE).eta(0)), std::invalid_argument);
+  try {
+    loss(y, torch::zeros({4, 2}));
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("does not match"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SwarmLoss, StateRoundTripsThroughAnArchive) {
+  auto y = torch::randn({5, 2}, torch::requires_grad());
+  auto t = torch::randn({5, 2});
+  SwarmLoss a(paper(LossKind::MSE));
+  a(y, t).backward();  // advance the RNG
+  torch::serialize::OutputArchive out;
+  a.save(out);
+  std::stringstream ss;
+  out.save_to(ss);
+  SwarmLoss b(paper(LossKind::MSE));
+  torch::serialize::InputArchive in;
+  in.load_from(ss);
+  b.load(in);
+  y.mutable_grad() = torch::Tensor();
+  a(y, t).backward();
+  auto ga = y.grad().clone();
+  y.mutable_grad() = torch::Tensor();
+  b(y, t).backward();
+  EXPECT_TRUE(torch::equal(ga, y.grad()));
+}
