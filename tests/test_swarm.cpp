@@ -117,16 +117,21 @@ TEST(Swarm, PsoAndMpsoRules) {
   o.particles(1).seed(1);
   Swarm<double> pso(SwarmOptions(o).variant(Variant::PSO).inertia(0.7), D);
   Swarm<double> mpso(SwarmOptions(o).variant(Variant::MPSO).lambda(0.25), D);
+  // A fitness that improves at every call keeps p = g = x: attraction is zero.
+  double counter = 0;
+  auto improving = [&counter](const double*, int64_t P, int64_t, double* out) {
+    for (int64_t i = 0; i < P; ++i) out[i] = --counter;
+  };
   for (auto* s : {&pso, &mpso}) {
     s->reset(x0.data(), v0.data());
-    s->step(sphere);  // one particle: attraction is zero
+    s->step(improving);
   }
   for (int64_t d = 0; d < D; ++d) {
     EXPECT_DOUBLE_EQ(pso.velocities()[d], 0.7 * v0[d]);
     EXPECT_DOUBLE_EQ(mpso.velocities()[d], 0.75 * v0[d] + 0.25 * 0.0);  // v_prev starts at 0
   }
   const auto v1 = mpso.velocities();
-  mpso.step(sphere);
+  mpso.step(improving);
   for (int64_t d = 0; d < D; ++d) EXPECT_DOUBLE_EQ(mpso.velocities()[d], 0.75 * v1[d] + 0.25 * v0[d]);
 }
 
