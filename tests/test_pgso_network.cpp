@@ -16,6 +16,11 @@ using namespace adaswarm::pgso;
 namespace {
 const std::string kChurn = std::string(ADASWARM_SHARED_DATA) + "/pgso/Churn_Modelling.csv";
 const std::string kNba = std::string(ADASWARM_SHARED_DATA) + "/pgso/nba_logreg.csv";
+// Modules store float32: equal to float precision.
+void expect_close(const std::vector<double>& a, const std::vector<double>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6 * std::max(1.0, std::fabs(b[i]))) << i;
+}
 }  // namespace
 
 TEST(PgsoNetwork, LoadsThePapersDataSets) {
@@ -57,7 +62,7 @@ TEST(PgsoNetwork, BatchedMlpMatchesTheModuleAndTheClonedEvaluator) {
   BatchedMlpObjective mlp({11, 6, 1});
   EXPECT_EQ(mlp.dim(), 72);
   auto module = mlp.to_module();
-  EXPECT_EQ(flatten_parameters(*module), mlp.parameters());
+  expect_close(flatten_parameters(*module), mlp.parameters());
   ClonedModuleObjective cloned(
       module, [](torch::nn::Module& m, const at::Tensor& x) { return dynamic_cast<torch::nn::SequentialImpl&>(m).forward(x); },
       2);
@@ -125,7 +130,7 @@ TEST(PgsoNetwork, PsoAndClonedModulesWorkToo) {
   const auto r = search_weights(obj, d, WeightSearchOptions().algorithm("pso").particles(30).iterations(8).epochs(3).seed(1));
   EXPECT_LT(r.train_loss, start);
   EXPECT_LT(r.train_loss, 0.69);
-  EXPECT_EQ(flatten_parameters(*seq), r.weights);  // written into the caller's module
+  expect_close(flatten_parameters(*seq), r.weights);  // written into the caller's module
   EXPECT_THROW(search_weights(obj, d, WeightSearchOptions().algorithm("sgd")), std::invalid_argument);
 }
 

@@ -1,11 +1,126 @@
-// Placeholder: replaced by the real subcommand.
-#include <stdexcept>
+// `adaswarm train`: the vision trainer (CNN / ResNet-18 / MLP on MNIST,
+// Fashion-MNIST, CIFAR-10, CIFAR-100) with AdaSwarm or a baseline. See docs/vision.md.
+#include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "adaswarm/experiments/trainer.h"
 #include "commands.h"
 
 namespace adaswarm::cli {
-void add_train_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "(not built yet)");
-  cmd->callback([] { throw std::runtime_error("'train' is not implemented yet"); });
+namespace {
+namespace ex = adaswarm::experiments;
+
+std::string quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t'\"$\\`*?") == std::string::npos) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
+
+/// The command that continues an interrupted run.
+std::string resume_command(const ex::TrainConfig& c) {
+  std::string cmd = fmt::format("adaswarm train --model {} --dataset {}", c.model, c.dataset);
+  if (!c.data_dir.empty()) cmd += " --data-dir " + quote(c.data_dir);
+  cmd += fmt::format(" --optimizer {} --loss {} --preset {} --epochs {} --batch-size {} --lr {} --seed {}",
+                     c.optimizer, c.loss, c.preset, c.epochs, c.batch_size, c.lr, c.seed);
+  if (c.momentum != 0) cmd += fmt::format(" --momentum {}", c.momentum);
+  if (c.weight_decay != 0) cmd += fmt::format(" --weight-decay {}", c.weight_decay);
+  if (c.train_limit) cmd += fmt::format(" --train-limit {}", c.train_limit);
+  if (c.test_limit) cmd += fmt::format(" --test-limit {}", c.test_limit);
+  if (c.holdout) cmd += fmt::format(" --holdout {}", c.holdout);
+  if (c.augment >= 0) cmd += c.augment ? " --augment" : " --no-augment";
+  if (c.model == "mlp") cmd += fmt::format(" --mlp-hidden {}", c.mlp_hidden);
+  if (c.device != "cpu") cmd += " --device " + c.device;
+  if (c.threads) cmd += fmt::format(" --threads {}", c.threads);
+  if (!c.log_path.empty()) cmd += " --log " + quote(c.log_path);
+  cmd += " --checkpoint " + quote(c.checkpoint_dir) + " --resume";
+  return cmd;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto cfg = std::make_shared<ex::TrainConfig>();
+  auto progress = std::make_shared<std::string>("auto");
+  auto aug = std::make_shared<std::string>("default");
+  auto* cmd = app.add_subcommand(
+      "train", "Train the paper's simple CNN, ResNet-18 or an MLP on MNIST / Fashion-MNIST / CIFAR-10 / CIFAR-100");
+  cmd->add_option("--model", cfg->model, "cnn | resnet18 | mlp")
+      ->check(CLI::IsMember({"cnn", "resnet18", "mlp"}))
+      ->capture_default_str();
+  cmd->add_option("--dataset", cfg->dataset, "mnist | fashion-mnist | cifar10 | cifar100")
+      ->check(CLI::IsMember({"mnist", "fashion-mnist", "cifar10", "cifar100"}))
+      ->capture_default_str();
+  cmd->add_option("--data-dir", cfg->data_dir,
+                  "directory of the official files (default for fashion-mnist: /usr/share/datasets/fashion-mnist)");
+  std::string names;
+  for (const auto& n : ex::optimizer_names()) names += (names.empty() ? "" : " | ") + n;
+  cmd->add_option("--optimizer", cfg->optimizer, names)->check(CLI::IsMember(ex::optimizer_names()))->capture_default_str();
+  cmd->add_option("--loss", cfg->loss, "ce | mse | mae | bce-logits | huber | smooth-l1 | hinge")->capture_default_str();
+  cmd->add_option("--preset", cfg->preset, "swarm preset: paper | reference")
+      ->check(CLI::IsMember({"paper", "reference"}))
+      ->capture_default_str();
+  cmd->add_option("--epochs", cfg->epochs, "epochs in total (a resumed run continues up to this)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch-size", cfg->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", cfg->lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--momentum", cfg->momentum, "sgd / emulated-sgd / rmsprop momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", cfg->weight_decay)->capture_default_str();
+  cmd->add_option("--seed", cfg->seed)->capture_default_str();
+  cmd->add_option("--device", cfg->device, "cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--threads", cfg->threads, "intra-op threads (0: LibTorch's default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--checkpoint", cfg->checkpoint_dir, "directory for checkpoint.pt, written atomically every epoch");
+  cmd->add_flag("--resume", cfg->resume, "continue from --checkpoint DIR/checkpoint.pt");
+  cmd->add_option("--log", cfg->log_path, "JSON-lines log, one record per epoch (appended)");
+  cmd->add_option("--train-limit", cfg->train_limit, "use the first N training records only (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--test-limit", cfg->test_limit, "use the first N test records only (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--holdout", cfg->holdout,
+                  "when the directory has no test file, test on the last N training records")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--augment", *aug, "default (CIFAR: crop 4 + flip; MNIST: none) | on | off")
+      ->check(CLI::IsMember({"default", "on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--mlp-hidden", cfg->mlp_hidden, "hidden units of --model mlp")->capture_default_str();
+  cmd->add_option("--progress", *progress, "progress bar: auto (when stderr is a terminal) | on | off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  cmd->callback([cfg, progress, aug] {
+    cfg->progress = *progress == "on" || (*progress == "auto" && ::isatty(STDERR_FILENO));
+    cfg->augment = *aug == "default" ? -1 : (*aug == "on" ? 1 : 0);
+    ex::Trainer trainer(*cfg, &std::cout, &std::cerr);
+    const auto& c = trainer.config();
+    fmt::print("adaswarm train: {} ({} parameters) on {} from {}: {} train / {} test images{}{}\n", c.model,
+               trainer.parameters(), c.dataset, trainer.data_dir(), trainer.train_size(), trainer.test_size(),
+               trainer.test_held_out() ? " (test held out of the training files)" : "",
+               trainer.approximate_data() ? " [APPROXIMATE training images: not the official file]" : "");
+    fmt::print("optimizer {}, loss {}{}, lr {}, batch {}, seed {}, device {}, {} epoch(s){}\n", c.optimizer, c.loss,
+               (c.optimizer == "adaswarm" || c.optimizer == "emulated-sgd") ? " (preset " + c.preset + ")" : "", c.lr,
+               c.batch_size, c.seed, c.device, c.epochs, c.resume ? ", resuming from " + trainer.checkpoint_file() : "");
+    std::fflush(stdout);
+    const ex::TrainSummary s = trainer.run();
+    if (s.interrupted) {
+      if (!c.checkpoint_dir.empty()) fmt::print("resume with:\n  {}\n", resume_command(c));
+      std::fflush(stdout);
+      throw CLI::RuntimeError("training interrupted (Ctrl-C); the checkpoint above resumes it", 130);
+    }
+    fmt::print("summary: best test accuracy {:.2f}% (epoch {}), final {:.2f}%, wall time {:.1f}s, {:.1f}s per epoch, "
+               "{} parameters{}\n",
+               100 * s.best_test_accuracy, s.best_epoch, 100 * s.final_test_accuracy, s.wall_seconds,
+               s.seconds_per_epoch, s.parameters,
+               s.approximate_data ? "\nnote: the training images are NOT the official file (approximate rebuild): "
+                                    "do not report these figures as the official data set's"
+                                  : "");
+  });
+}
+
 }  // namespace adaswarm::cli

@@ -1,0 +1,121 @@
+// The vision trainer behind `adaswarm train`: a model (the paper's simple CNN,
+// CIFAR-style ResNet-18 or a small MLP) trained on an image set in its official
+// format with AdaSwarm or a baseline optimizer. Per epoch: a progress bar, a
+// test evaluation, a JSON-lines log record and an atomically written checkpoint
+// (model + optimizer incl. swarm RNG + torch RNG + epoch/batch position), so that
+// a resumed run ends with the same weights as an uninterrupted one. SIGINT stops
+// after the current batch and saves a checkpoint.
+#pragma once
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace adaswarm::experiments {
+
+struct TrainConfig {
+  std::string model = "cnn";            ///< cnn | resnet18 | mlp
+  std::string dataset = "fashion-mnist";  ///< mnist | fashion-mnist | cifar10 | cifar100
+  std::string data_dir;                 ///< empty: the default (Fashion-MNIST only)
+  /// adaswarm | adam | amsgrad | adamw | sgd | rmsprop | adagrad | emulated-sgd
+  /// (plain SGD driven by the swarm loss's gradients).
+  std::string optimizer = "adaswarm";
+  std::string loss = "ce";      ///< ce, mse, mae, bce-logits, huber, smooth-l1, hinge
+  std::string preset = "paper";  ///< swarm preset: paper | reference
+  int64_t epochs = 1;
+  int64_t batch_size = 125;
+  double lr = 1e-3;
+  double momentum = 0.0;  ///< SGD / emulated SGD / RMSprop
+  double weight_decay = 0.0;
+  uint64_t seed = 0;
+  std::string device = "cpu";  ///< cpu | cuda | cuda:N
+  int threads = 0;             ///< intra-op threads (0: leave LibTorch's default)
+  std::string checkpoint_dir;  ///< empty: no checkpoints
+  bool resume = false;         ///< continue from checkpoint_dir/checkpoint.pt
+  std::string log_path;        ///< JSON lines, appended (empty: none)
+  int64_t train_limit = 0;     ///< first n training records only (0: all)
+  int64_t test_limit = 0;      ///< first n test records only (0: all)
+  int64_t holdout = 0;         ///< test split held out of the training files when there is no test file
+  int augment = -1;            ///< -1: the set's default (CIFAR crop+flip), 0: off, 1: on
+  int64_t mlp_hidden = 128;
+  int64_t eval_batch_size = 500;
+  bool progress = true;        ///< draw a progress bar on the progress stream
+  bool handle_sigint = true;   ///< install the Ctrl-C handler while running
+  /// Called after every training batch (epoch, batch index): tests use it.
+  std::function<void(int64_t epoch, int64_t batch)> on_batch;
+};
+
+struct EpochRecord {
+  int64_t epoch = 0;  ///< 1-based
+  double train_loss = 0, train_accuracy = 0;
+  double test_loss = 0, test_accuracy = 0;
+  double train_seconds = 0;  ///< training batches only (this process's share when resumed mid-epoch)
+  double data_seconds = 0;   ///< of which building batches (decode, augment, normalise)
+  double eval_seconds = 0;
+  double images_per_second = 0;  ///< training images / train_seconds
+};
+
+struct TrainSummary {
+  std::vector<EpochRecord> epochs;  ///< every finished epoch, including those before a resume
+  double best_test_accuracy = 0;
+  int64_t best_epoch = 0;
+  double final_test_accuracy = 0;
+  double wall_seconds = 0;  ///< this process
+  double seconds_per_epoch = 0;  ///< mean train + eval time of the finished epochs
+  bool interrupted = false;
+  int64_t parameters = 0;
+  int64_t train_size = 0, test_size = 0;
+  bool approximate_data = false;  ///< the training images are not an official file
+  std::string data_dir;
+  std::string checkpoint_path;  ///< last checkpoint written (empty: none)
+};
+
+class Trainer {
+ public:
+  /// Loads the data and builds model and optimizer; throws on any bad option or
+  /// file. `out`: epoch lines and messages; `progress`: the progress bar.
+  Trainer(TrainConfig config, std::ostream* out, std::ostream* progress);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// Trains from the start (or the checkpoint when config.resume) to config.epochs.
+  TrainSummary run();
+
+  torch::nn::Module& model();
+  const TrainConfig& config() const;
+  /// checkpoint_dir/checkpoint.pt
+  std::string checkpoint_file() const;
+  int64_t train_size() const;
+  int64_t test_size() const;
+  int64_t parameters() const;
+  /// The training (or test) images are not an official file (e.g. *.APPROX.*).
+  bool approximate_data() const;
+  /// The directory the files were read from.
+  std::string data_dir() const;
+  /// The test split was held out of the training files (--holdout).
+  bool test_held_out() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The models by name (cnn, resnet18, mlp) for `channels` x `height` x `width` input.
+std::shared_ptr<torch::nn::Module> make_model(const std::string& name, int64_t channels, int64_t height,
+                                              int64_t width, int64_t classes, int64_t mlp_hidden = 128);
+/// Forward of a module made by make_model.
+at::Tensor model_forward(torch::nn::Module& model, const at::Tensor& x);
+
+/// Names accepted by TrainConfig::optimizer.
+const std::vector<std::string>& optimizer_names();
+
+/// Asks a running Trainer to stop after the current batch (what SIGINT does).
+void request_stop();
+
+}  // namespace adaswarm::experiments

@@ -1,0 +1,42 @@
+// A thread-safe progress bar with elapsed time and ETA, for long runs.
+//
+//   adaswarm::util::Progress bar(total, "tables");
+//   ... bar.advance(1, "iris/adam/seed 3");   // from any thread
+//   bar.finish();
+// On a terminal it redraws one line ("\r"); otherwise (logs, CI) it prints a
+// line at most every `log_interval_s` seconds and at the end.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+namespace adaswarm::util {
+
+class Progress {
+ public:
+  /// enabled = false: prints nothing. out: stderr by default.
+  Progress(int64_t total, std::string label, bool enabled = true, std::FILE* out = stderr,
+           double log_interval_s = 10.0);
+  ~Progress();
+  void advance(int64_t n = 1, const std::string& note = "");
+  /// Prints the final line (once).
+  void finish();
+  int64_t done() const;
+  /// "1h02m", "3m07s", "12s".
+  static std::string format_duration(double seconds);
+
+ private:
+  void draw(bool final_line);
+  int64_t total_;
+  int64_t done_ = 0;
+  std::string label_, note_;
+  bool enabled_, tty_, finished_ = false;
+  std::FILE* out_;
+  double log_interval_s_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace adaswarm::util

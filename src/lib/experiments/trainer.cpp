@@ -1,0 +1,655 @@
+// The vision trainer: data, model, optimizer, loop, checkpoints, log, Ctrl-C.
+#include "adaswarm/experiments/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "adaswarm/data/images.h"
+#include "adaswarm/loss/swarm_loss.h"
+#include "adaswarm/models/cnn.h"
+#include "adaswarm/models/resnet.h"
+#include "adaswarm/optim/adaswarm.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace adaswarm::experiments {
+namespace {
+
+constexpr const char* kCheckpointFormat = "adaswarm-train-checkpoint-1";
+
+// ---- Ctrl-C ------------------------------------------------------------------
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_sigint(int) {
+  if (g_stop) {  // second Ctrl-C: give up at once
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    return;
+  }
+  g_stop = 1;
+  static const char msg[] = "\nadaswarm: Ctrl-C: stopping after the current batch (press again to abort)\n";
+  ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+}
+
+class SigintScope {
+ public:
+  explicit SigintScope(bool on) : on_(on) {
+    g_stop = 0;
+    if (!on_) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART needed: nothing blocks on a slow syscall here
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~SigintScope() {
+    if (on_) sigaction(SIGINT, &old_, nullptr);
+  }
+
+ private:
+  bool on_;
+  struct sigaction old_ {};
+};
+
+// ---- a small MLP for images ------------------------------------------------------
+class VisionMlpImpl : public torch::nn::Module {
+ public:
+  VisionMlpImpl(int64_t in, int64_t hidden, int64_t classes) {
+    fc1 = register_module("fc1", torch::nn::Linear(in, hidden));
+    fc2 = register_module("fc2", torch::nn::Linear(hidden, classes));
+  }
+  torch::Tensor forward(torch::Tensor x) { return fc2->forward(torch::relu(fc1->forward(x.flatten(1)))); }
+
+ private:
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+
+// ---- atomic file write -------------------------------------------------------------
+void fsync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void save_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", tmp, e.what()));
+  }
+  fsync_path(tmp, false);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: cannot rename checkpoint into place: {}", path, ec.message()));
+  }
+  fsync_path(fs::path(path).parent_path().string(), true);
+}
+
+// ---- progress bar --------------------------------------------------------------------
+std::string hms(double s) {
+  if (!std::isfinite(s) || s < 0) return "--:--";
+  const auto t = static_cast<int64_t>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}:{:02d}:{:02d}", t / 3600, (t / 60) % 60, t % 60);
+  return fmt::format("{:02d}:{:02d}", t / 60, t % 60);
+}
+
+class ProgressBar {
+ public:
+  ProgressBar(std::ostream* os, int64_t epoch, int64_t epochs, int64_t total)
+      : os_(os), epoch_(epoch), epochs_(epochs), total_(total) {}
+  void update(int64_t done, int64_t done_here, double loss, double acc, double ips, double elapsed, bool force) {
+    if (!os_) return;
+    if (!force && elapsed - last_ < 0.25) return;
+    last_ = elapsed;
+    const int width = 24;
+    const int fill = total_ ? static_cast<int>(width * done / total_) : width;
+    std::string bar(static_cast<size_t>(fill), '=');
+    if (fill < width) bar += '>' + std::string(static_cast<size_t>(width - fill - 1), ' ');
+    const double eta = done_here > 0 ? elapsed / done_here * (total_ - done) : NAN;
+    *os_ << fmt::format("\repoch {}/{} [{}] {}/{} loss {:.4f} acc {:6.2f}% {:.0f} img/s ETA {}   ", epoch_, epochs_,
+                        bar, done, total_, loss, 100 * acc, ips, hms(eta))
+         << std::flush;
+    drawn_ = true;
+  }
+  void clear() {
+    if (os_ && drawn_) *os_ << "\r" << std::string(100, ' ') << "\r" << std::flush;
+    drawn_ = false;
+  }
+
+ private:
+  std::ostream* os_;
+  int64_t epoch_, epochs_, total_;
+  double last_ = -1e9;
+  bool drawn_ = false;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+json to_json(const EpochRecord& r) {
+  return json{{"epoch", r.epoch},
+              {"train_loss", r.train_loss},
+              {"train_accuracy", r.train_accuracy},
+              {"test_loss", r.test_loss},
+              {"test_accuracy", r.test_accuracy},
+              {"train_seconds", r.train_seconds},
+              {"data_seconds", r.data_seconds},
+              {"eval_seconds", r.eval_seconds},
+              {"images_per_second", r.images_per_second}};
+}
+EpochRecord record_from_json(const json& j) {
+  EpochRecord r;
+  r.epoch = j.at("epoch").get<int64_t>();
+  r.train_loss = j.at("train_loss").get<double>();
+  r.train_accuracy = j.at("train_accuracy").get<double>();
+  r.test_loss = j.at("test_loss").get<double>();
+  r.test_accuracy = j.at("test_accuracy").get<double>();
+  r.train_seconds = j.at("train_seconds").get<double>();
+  r.data_seconds = j.at("data_seconds").get<double>();
+  r.eval_seconds = j.at("eval_seconds").get<double>();
+  r.images_per_second = j.at("images_per_second").get<double>();
+  return r;
+}
+
+}  // namespace
+
+void request_stop() { g_stop = 1; }
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names{"adaswarm", "adam",    "amsgrad", "adamw",
+                                              "sgd",      "rmsprop", "adagrad", "emulated-sgd"};
+  return names;
+}
+
+std::shared_ptr<torch::nn::Module> make_model(const std::string& name, int64_t channels, int64_t height,
+                                              int64_t width, int64_t classes, int64_t mlp_hidden) {
+  if (name == "cnn")
+    return models::SimpleCNN(
+               models::SimpleCNNOptions().in_channels(channels).height(height).width(width).classes(classes))
+        .ptr();
+  if (name == "resnet18" || name == "resnet-18") return models::resnet18(channels, classes).ptr();
+  if (name == "mlp") {
+    if (mlp_hidden < 1) throw std::invalid_argument("mlp hidden size must be positive");
+    return std::make_shared<VisionMlpImpl>(channels * height * width, mlp_hidden, classes);
+  }
+  throw std::invalid_argument(fmt::format("unknown model '{}' (expected cnn, resnet18 or mlp)", name));
+}
+
+at::Tensor model_forward(torch::nn::Module& m, const at::Tensor& x) {
+  if (auto* p = dynamic_cast<models::SimpleCNNImpl*>(&m)) return p->forward(x);
+  if (auto* p = dynamic_cast<models::ResNetImpl*>(&m)) return p->forward(x);
+  if (auto* p = dynamic_cast<VisionMlpImpl*>(&m)) return p->forward(x);
+  throw std::invalid_argument("model_forward: not a model made by make_model");
+}
+
+// ---------------------------------------------------------------------------------------
+struct Trainer::Impl {
+  TrainConfig cfg;
+  std::ostream* out = nullptr;
+  std::ostream* prog = nullptr;
+  torch::Device device{torch::kCPU};
+  data::ImageSplits splits;
+  data::Normalization norm;
+  data::AugmentOptions augment;
+  LossKind loss_kind = LossKind::CrossEntropy;
+  std::shared_ptr<torch::nn::Module> model;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<SwarmLoss> swarm_loss;  // adaswarm (shared with the optimizer) / emulated-sgd
+  std::unique_ptr<data::BatchLoader> train_loader, test_loader;
+  int64_t parameters = 0;
+
+  // Position and running sums (restored by resume).
+  int64_t epoch = 0, batch = 0;
+  double run_loss = 0, run_correct = 0, run_seen = 0, run_train_s = 0, run_data_s = 0;
+  std::vector<EpochRecord> history;
+  std::string last_checkpoint;
+
+  json identity() const {
+    return json{{"model", cfg.model},         {"dataset", data::to_string(splits.set)},
+                {"optimizer", cfg.optimizer}, {"loss", cfg.loss},
+                {"preset", cfg.preset},       {"batch_size", cfg.batch_size},
+                {"lr", cfg.lr},               {"momentum", cfg.momentum},
+                {"weight_decay", cfg.weight_decay}, {"seed", cfg.seed},
+                {"train_size", splits.train.size()}, {"test_size", splits.test.size()},
+                {"holdout", cfg.holdout},     {"augment_pad", augment.pad},
+                {"augment_flip", augment.hflip}, {"mlp_hidden", cfg.model == "mlp" ? cfg.mlp_hidden : 0}};
+  }
+
+  std::string checkpoint_file() const {
+    return cfg.checkpoint_dir.empty() ? std::string() : (fs::path(cfg.checkpoint_dir) / "checkpoint.pt").string();
+  }
+
+  at::Tensor targets(const at::Tensor& labels) const {
+    if (loss_kind == LossKind::CrossEntropy || loss_kind == LossKind::Hinge) return labels;
+    return torch::one_hot(labels, splits.classes).to(torch::kFloat);
+  }
+
+  void build_optimizer() {
+    const auto& name = cfg.optimizer;
+    auto params = model->parameters();
+    SwarmLossOptions so = SwarmLossOptions::preset(preset_from_string(cfg.preset)).loss(loss_kind);
+    {
+      auto sw = so.swarm();
+      sw.seed(cfg.seed * 0x9E3779B97F4A7C15ULL + 17);
+      so.swarm(sw);
+    }
+    if (name == "adaswarm") {
+      auto opt = std::make_unique<optim::AdaSwarm>(
+          params, optim::AdaSwarmOptions(cfg.lr).weight_decay(cfg.weight_decay).swarm(so));
+      swarm_loss = std::make_unique<SwarmLoss>(opt->loss());
+      optimizer = std::move(opt);
+    } else if (name == "adam" || name == "amsgrad") {
+      optimizer = std::make_unique<torch::optim::Adam>(
+          params, torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay).amsgrad(name == "amsgrad"));
+    } else if (name == "adamw") {
+      optimizer = std::make_unique<torch::optim::AdamW>(
+          params, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
+    } else if (name == "sgd" || name == "emulated-sgd") {
+      optimizer = std::make_unique<torch::optim::SGD>(
+          params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+      if (name == "emulated-sgd") swarm_loss = std::make_unique<SwarmLoss>(so);
+    } else if (name == "rmsprop") {
+      optimizer = std::make_unique<torch::optim::RMSprop>(
+          params, torch::optim::RMSpropOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+    } else if (name == "adagrad") {
+      optimizer = std::make_unique<torch::optim::Adagrad>(
+          params, torch::optim::AdagradOptions(cfg.lr).weight_decay(cfg.weight_decay));
+    } else {
+      std::string all;
+      for (const auto& n : optimizer_names()) all += (all.empty() ? "" : ", ") + n;
+      throw std::invalid_argument(fmt::format("unknown optimizer '{}' (expected one of: {})", name, all));
+    }
+  }
+
+  void save_checkpoint() {
+    if (cfg.checkpoint_dir.empty()) return;
+    std::error_code ec;
+    fs::create_directories(cfg.checkpoint_dir, ec);
+    if (!fs::is_directory(cfg.checkpoint_dir))
+      throw std::runtime_error(fmt::format("{}: cannot create checkpoint directory", cfg.checkpoint_dir));
+    torch::serialize::OutputArchive ar;
+    ar.write("format", c10::IValue(std::string(kCheckpointFormat)));
+    ar.write("identity", c10::IValue(identity().dump()));
+    ar.write("epoch", c10::IValue(epoch));
+    ar.write("batch", c10::IValue(batch));
+    ar.write("running", torch::tensor({run_loss, run_correct, run_seen, run_train_s, run_data_s}, torch::kDouble));
+    json h = json::array();
+    for (const auto& r : history) h.push_back(to_json(r));
+    ar.write("history", c10::IValue(h.dump()));
+    torch::serialize::OutputArchive m, o;
+    model->save(m);
+    ar.write("model", m);
+    optimizer->save(o);  // AdaSwarm: includes its swarm loss's RNG state
+    ar.write("optimizer", o);
+    if (swarm_loss && cfg.optimizer != "adaswarm") {
+      torch::serialize::OutputArchive s;
+      swarm_loss->save(s);
+      ar.write("swarm_loss", s);
+    }
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      ar.write("rng_cpu", gen.get_state());
+    }
+    if (device.is_cuda()) {
+      auto gen = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      ar.write("rng_cuda", gen.get_state());
+    }
+    const std::string path = checkpoint_file();
+    save_atomically(ar, path);
+    last_checkpoint = path;
+  }
+
+  void load_checkpoint() {
+    const std::string path = checkpoint_file();
+    if (path.empty()) throw std::invalid_argument("--resume needs --checkpoint DIR");
+    if (!fs::is_regular_file(path))
+      throw std::runtime_error(fmt::format("{}: no checkpoint to resume from", path));
+    torch::serialize::InputArchive ar;
+    try {
+      ar.load_from(path, device);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("{}: not a readable checkpoint: {}", path, e.what()));
+    }
+    c10::IValue v;
+    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
+      throw std::runtime_error(fmt::format("{}: not an adaswarm train checkpoint", path));
+    ar.read("identity", v);
+    const json saved = json::parse(v.toStringRef()), now = identity();
+    std::string diff;
+    for (auto it = now.begin(); it != now.end(); ++it)
+      if (!saved.contains(it.key()) || saved.at(it.key()) != it.value())
+        diff += fmt::format("{}{}: checkpoint {} vs now {}", diff.empty() ? "" : "; ", it.key(),
+                            saved.contains(it.key()) ? saved.at(it.key()).dump() : "(none)", it.value().dump());
+    if (!diff.empty())
+      throw std::runtime_error(fmt::format("{}: checkpoint is from a different run ({})", path, diff));
+    ar.read("epoch", v);
+    epoch = v.toInt();
+    ar.read("batch", v);
+    batch = v.toInt();
+    at::Tensor running;
+    ar.read("running", running);
+    running = running.to(torch::kCPU);
+    auto* r = running.data_ptr<double>();
+    run_loss = r[0], run_correct = r[1], run_seen = r[2], run_train_s = r[3], run_data_s = r[4];
+    ar.read("history", v);
+    history.clear();
+    for (const auto& j : json::parse(v.toStringRef())) history.push_back(record_from_json(j));
+    torch::serialize::InputArchive m, o;
+    ar.read("model", m);
+    model->load(m);
+    model->to(device);
+    ar.read("optimizer", o);
+    optimizer->load(o);
+    if (swarm_loss && cfg.optimizer != "adaswarm") {
+      torch::serialize::InputArchive s;
+      ar.read("swarm_loss", s);
+      swarm_loss->load(s);
+    }
+    at::Tensor state;
+    ar.read("rng_cpu", state);
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state.to(torch::kCPU));
+    }
+    if (device.is_cuda()) {
+      ar.read("rng_cuda", state);
+      auto gen = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state.to(torch::kCPU));
+    }
+    last_checkpoint = path;
+  }
+
+  std::pair<double, double> evaluate() {
+    torch::NoGradGuard ng;
+    model->eval();
+    double loss_sum = 0, correct = 0;
+    const int64_t n = test_loader->size();
+    for (int64_t b = 0; b < test_loader->num_batches(); ++b) {
+      auto batch_data = test_loader->batch(b);
+      auto x = batch_data.images.to(device), y = batch_data.labels.to(device);
+      auto outp = model_forward(*model, x);
+      loss_sum += plain_loss(loss_kind, outp, targets(y)).item<double>() * y.size(0);
+      correct += outp.argmax(1).eq(y).sum().item<double>();
+    }
+    model->train();
+    return {n ? loss_sum / n : NAN, n ? correct / n : NAN};
+  }
+
+  void log_line(const json& j) {
+    if (cfg.log_path.empty()) return;
+    std::ofstream f(cfg.log_path, std::ios::app);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot open log file for appending", cfg.log_path));
+    f << j.dump() << '\n';
+    if (!f.flush()) throw std::runtime_error(fmt::format("{}: cannot write log file", cfg.log_path));
+  }
+};
+
+Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : impl_(std::make_unique<Impl>()) {
+  auto& I = *impl_;
+  I.cfg = std::move(cfg);
+  I.out = out;
+  I.prog = progress;
+  auto& c = I.cfg;
+  if (c.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  if (c.batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
+  if (!(c.lr > 0) || !std::isfinite(c.lr)) throw std::invalid_argument("--lr must be a positive number");
+  if (c.threads < 0) throw std::invalid_argument("--threads must be >= 0");
+  if (c.threads > 0) at::set_num_threads(c.threads);
+  try {
+    I.device = torch::Device(c.device);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("unknown device '{}' (expected cpu, cuda or cuda:N)", c.device));
+  }
+  if (I.device.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument(fmt::format(
+        "device '{}' requested but this LibTorch build sees no CUDA device (build against a CUDA LibTorch)", c.device));
+  if (!I.device.is_cpu() && !I.device.is_cuda())
+    throw std::invalid_argument(fmt::format("device '{}' is not supported (cpu or cuda)", c.device));
+  I.loss_kind = loss_from_string(c.loss);
+  if (I.loss_kind == LossKind::BCE)
+    throw std::invalid_argument("loss 'bce' expects probabilities; the models output logits: use bce-logits");
+  if (I.loss_kind == LossKind::Custom) throw std::invalid_argument("a custom loss cannot be chosen by name");
+  preset_from_string(c.preset);  // validates
+
+  const auto set = data::image_set_from_string(c.dataset);
+  data::LoadOptions lo;
+  lo.train_limit = c.train_limit;
+  lo.test_limit = c.test_limit;
+  lo.holdout = c.holdout;
+  I.splits = data::load_image_set(set, c.data_dir, lo);
+  if (I.splits.train.size() == 0) throw std::runtime_error(fmt::format("{}: no training records", I.splits.dir));
+  if (I.splits.test.size() == 0) throw std::runtime_error(fmt::format("{}: no test records", I.splits.dir));
+  I.norm = data::default_normalization(set);
+  I.augment = c.augment < 0 ? data::default_augmentation(set)
+                            : (c.augment ? data::AugmentOptions{4, true} : data::AugmentOptions{0, false});
+  I.train_loader = std::make_unique<data::BatchLoader>(I.splits.train, c.batch_size, true, I.augment, I.norm, c.seed);
+  I.test_loader = std::make_unique<data::BatchLoader>(I.splits.test, std::max<int64_t>(c.eval_batch_size, 1), false,
+                                                      data::AugmentOptions{}, I.norm, c.seed);
+
+  torch::manual_seed(c.seed);
+  if (I.device.is_cuda()) torch::cuda::manual_seed_all(c.seed);
+  const auto& im = I.splits.train.images;
+  I.model = make_model(c.model, im.size(1), im.size(2), im.size(3), I.splits.classes, c.mlp_hidden);
+  I.model->to(I.device);
+  I.parameters = models::count_parameters(*I.model);
+  I.build_optimizer();
+  if (c.resume) I.load_checkpoint();
+}
+
+Trainer::~Trainer() = default;
+
+torch::nn::Module& Trainer::model() { return *impl_->model; }
+const TrainConfig& Trainer::config() const { return impl_->cfg; }
+std::string Trainer::checkpoint_file() const { return impl_->checkpoint_file(); }
+int64_t Trainer::train_size() const { return impl_->splits.train.size(); }
+int64_t Trainer::test_size() const { return impl_->splits.test.size(); }
+int64_t Trainer::parameters() const { return impl_->parameters; }
+bool Trainer::approximate_data() const { return impl_->splits.train.approximate || impl_->splits.test.approximate; }
+std::string Trainer::data_dir() const { return impl_->splits.dir; }
+bool Trainer::test_held_out() const { return impl_->splits.test_held_out; }
+
+TrainSummary Trainer::run() {
+  auto& I = *impl_;
+  const auto& c = I.cfg;
+  const auto t_start = std::chrono::steady_clock::now();
+  SigintScope sig(c.handle_sigint);
+  TrainSummary s;
+  s.parameters = I.parameters;
+  s.train_size = I.splits.train.size();
+  s.test_size = I.splits.test.size();
+  s.approximate_data = I.splits.train.approximate || I.splits.test.approximate;
+  s.data_dir = I.splits.dir;
+
+  auto say = [&](const std::string& line) {
+    if (I.out) *I.out << line << std::endl;
+  };
+  if (I.epoch >= c.epochs && c.resume)
+    say(fmt::format("checkpoint already at epoch {} of {}: nothing to train", I.epoch, c.epochs));
+  I.model->train();
+  const int64_t nb = I.train_loader->num_batches();
+  bool stopped = false;
+  while (I.epoch < c.epochs && !stopped) {
+    I.train_loader->set_epoch(I.epoch);
+    ProgressBar bar(c.progress ? I.prog : nullptr, I.epoch + 1, c.epochs, nb);
+    const auto t_epoch = std::chrono::steady_clock::now();
+    const int64_t first_batch = I.batch;
+    auto loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(I.device));
+    auto correct_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(I.device));
+    double base_loss = I.run_loss, base_correct = I.run_correct;
+    double seen = I.run_seen, train_s = 0, data_s = 0;
+    auto flush_sums = [&] {
+      I.run_loss = base_loss + loss_acc.item<double>();
+      I.run_correct = base_correct + static_cast<double>(correct_acc.item<int64_t>());
+      I.run_seen = seen;
+    };
+    for (; I.batch < nb; ++I.batch) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto bd = I.train_loader->batch(I.batch);
+      auto x = bd.images.to(I.device, /*non_blocking=*/true);
+      auto y = bd.labels.to(I.device, /*non_blocking=*/true);
+      const double dt_data = seconds_since(t0);
+      I.optimizer->zero_grad();
+      auto outp = model_forward(*I.model, x);
+      auto tgt = I.targets(y);
+      at::Tensor loss;
+      try {
+        loss = I.swarm_loss ? (*I.swarm_loss)(outp, tgt) : plain_loss(I.loss_kind, outp, tgt);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("epoch {} batch {}: {}{}", I.epoch + 1, I.batch + 1, e.what(),
+                                             torch::isfinite(outp).all().item<bool>()
+                                                 ? ""
+                                                 : " (the model's output diverged: try a lower --lr)"));
+      }
+      if (!std::isfinite(loss.item<double>()))
+        throw std::runtime_error(fmt::format("epoch {} batch {}: the loss is not finite: training diverged (try a "
+                                             "lower --lr)",
+                                             I.epoch + 1, I.batch + 1));
+      loss.backward();
+      I.optimizer->step();
+      {
+        torch::NoGradGuard ng;
+        loss_acc += loss.detach().to(torch::kDouble) * static_cast<double>(y.size(0));
+        correct_acc += outp.detach().argmax(1).eq(y).sum();
+      }
+      seen += static_cast<double>(y.size(0));
+      const double dt = seconds_since(t0);
+      train_s += dt;
+      data_s += dt_data;
+      if (c.progress && I.prog) {
+        const double el = seconds_since(t_epoch);
+        const bool last = I.batch + 1 == nb;
+        const double cur_loss = (base_loss + loss_acc.item<double>()) / seen;
+        const double cur_acc = (base_correct + static_cast<double>(correct_acc.item<int64_t>())) / seen;
+        bar.update(I.batch + 1, I.batch + 1 - first_batch, cur_loss, cur_acc,
+                   (seen - I.run_seen) / std::max(train_s, 1e-9), el, last);
+      }
+      if (c.on_batch) c.on_batch(I.epoch, I.batch);
+      if (g_stop) {
+        ++I.batch;
+        stopped = true;
+        break;
+      }
+    }
+    bar.clear();
+    flush_sums();
+    I.run_train_s += train_s;
+    I.run_data_s += data_s;
+    if (stopped && I.batch < nb) break;  // mid-epoch: checkpoint below
+    // (a stop that came with the epoch's last batch finishes the epoch first)
+    // ---- end of epoch: evaluate, record, checkpoint, log ----
+    const auto t_eval = std::chrono::steady_clock::now();
+    auto [tl, ta] = I.evaluate();
+    EpochRecord r;
+    r.epoch = I.epoch + 1;
+    r.train_loss = I.run_loss / std::max(I.run_seen, 1.0);
+    r.train_accuracy = I.run_correct / std::max(I.run_seen, 1.0);
+    r.test_loss = tl;
+    r.test_accuracy = ta;
+    r.train_seconds = I.run_train_s;
+    r.data_seconds = I.run_data_s;
+    r.eval_seconds = seconds_since(t_eval);
+    r.images_per_second = I.run_train_s > 0 ? I.run_seen / I.run_train_s : 0;
+    I.history.push_back(r);
+    ++I.epoch;
+    I.batch = 0;
+    I.run_loss = I.run_correct = I.run_seen = I.run_train_s = I.run_data_s = 0;
+    I.save_checkpoint();
+    json j = to_json(r);
+    j["type"] = "epoch";
+    j["epochs"] = c.epochs;
+    j["model"] = c.model;
+    j["dataset"] = data::to_string(I.splits.set);
+    j["optimizer"] = c.optimizer;
+    j["loss"] = c.loss;
+    j["lr"] = c.lr;
+    j["batch_size"] = c.batch_size;
+    j["seed"] = c.seed;
+    j["device"] = c.device;
+    j["threads"] = at::get_num_threads();
+    j["train_size"] = s.train_size;
+    j["test_size"] = s.test_size;
+    j["approximate_data"] = s.approximate_data;
+    I.log_line(j);
+    say(fmt::format("epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
+                    "{:.1f}s train ({:.0f} img/s, data {:.1f}%) + {:.1f}s test",
+                    r.epoch, c.epochs, r.train_loss, 100 * r.train_accuracy, r.test_loss, 100 * r.test_accuracy,
+                    r.train_seconds, r.images_per_second,
+                    r.train_seconds > 0 ? 100 * r.data_seconds / r.train_seconds : 0.0, r.eval_seconds));
+    if (g_stop) stopped = true;
+  }
+  if (stopped && I.epoch >= c.epochs) stopped = false;  // the stop came during the last evaluation
+  if (stopped) {
+    s.interrupted = true;
+    if (I.batch > 0) I.save_checkpoint();  // at an epoch boundary the epoch's checkpoint is current
+    const std::string where = I.batch > 0 ? fmt::format("after batch {}/{} of epoch {}", I.batch, nb, I.epoch + 1)
+                                          : fmt::format("after epoch {}", I.epoch);
+    if (!c.checkpoint_dir.empty())
+      say(fmt::format("stopped {}; checkpoint saved to {}", where, I.last_checkpoint));
+    else
+      say(fmt::format("stopped {}; no --checkpoint directory was given, so this run cannot be resumed", where));
+  }
+  s.epochs = I.history;
+  double sum_t = 0;
+  for (const auto& r : s.epochs) {
+    if (r.test_accuracy > s.best_test_accuracy || s.best_epoch == 0) {
+      s.best_test_accuracy = r.test_accuracy;
+      s.best_epoch = r.epoch;
+    }
+    sum_t += r.train_seconds + r.eval_seconds;
+  }
+  if (!s.epochs.empty()) {
+    s.final_test_accuracy = s.epochs.back().test_accuracy;
+    s.seconds_per_epoch = sum_t / static_cast<double>(s.epochs.size());
+  }
+  s.wall_seconds = seconds_since(t_start);
+  s.checkpoint_path = I.last_checkpoint;
+  if (!stopped && !s.epochs.empty()) {
+    json j{{"type", "summary"},
+           {"model", c.model},
+           {"dataset", data::to_string(I.splits.set)},
+           {"optimizer", c.optimizer},
+           {"epochs", s.epochs.size()},
+           {"best_test_accuracy", s.best_test_accuracy},
+           {"best_epoch", s.best_epoch},
+           {"final_test_accuracy", s.final_test_accuracy},
+           {"wall_seconds", s.wall_seconds},
+           {"seconds_per_epoch", s.seconds_per_epoch},
+           {"parameters", s.parameters},
+           {"approximate_data", s.approximate_data}};
+    I.log_line(j);
+  }
+  return s;
+}
+
+}  // namespace adaswarm::experiments
