@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
       double best_t = 1e300, fit = 0;
       for (int r = 0; r < 5; ++r) {
         const auto res = pg::pgso(obj, D, pg::PgsoOptions().subswarms(8).particles(20).iterations(iters)
-                                              .stage2_iterations(0).lower({-100}).upper({100}).seed(1).threads(t)
+                                              .stage2_iterations(0).lower({-100}).upper({100}).seed(1).threads(t).limit_torch_threads(false)
                                               .log_every(0));
         best_t = std::min(best_t, res.seconds);
         fit = res.best_fitness;

@@ -143,7 +143,8 @@ void run_bench(const BenchArgs& a) {
           else
             r = pg::pgso(obj, D,
                          pg::PgsoOptions().subswarms(a.subswarms).particles(a.particles).iterations(a.iterations)
-                             .lower(lo).upper(hi).seed(seed).threads(a.threads).log_every(a.log_every));
+                             .lower(lo).upper(hi).seed(seed).threads(a.threads).log_every(a.log_every)
+                             .limit_torch_threads(false));
           const double err = r.best_fitness - f.minimum();
           errs.push_back(err);
           secs += r.seconds;
@@ -326,7 +327,8 @@ void run_scaling(const ScalingArgs& a) {
   const std::vector<double> lo{f.lower()}, hi{f.upper()};
   auto opts = [&](int t) {
     return pg::PgsoOptions().subswarms(a.subswarms).particles(a.particles).iterations(a.iterations)
-        .stage2_iterations(0).lower(lo).upper(hi).seed(a.seed).threads(t).log_every(0);
+        .stage2_iterations(0).lower(lo).upper(hi).seed(a.seed).threads(t).log_every(0)
+        .limit_torch_threads(false);  // benchmark functions never call LibTorch
   };
   fmt::print("adaswarm pgso scaling: {} D={}, PGSO stage 1 with {} subswarms x {} particles ({} cores here)\n",
              a.function, a.dim, a.subswarms, a.particles, omp_get_num_procs());

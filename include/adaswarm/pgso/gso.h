@@ -97,8 +97,13 @@ struct PgsoOptions {
   /// Iteration after which the single exchange happens; -1: iterations / 2.
   TORCH_ARG(int64_t, exchange_iteration) = -1;
   TORCH_ARG(bool, exchange) = true;
-  /// OpenMP threads for stage 1; 0: omp_get_max_threads().
+  /// OpenMP threads for stage 1; 0: all cores.
   TORCH_ARG(int, threads) = 0;
+  /// Hold LibTorch's intra-op threads at 1 during stage 1 (needed when the
+  /// objective calls LibTorch). Changing the pool size costs milliseconds
+  /// (thread pools are rebuilt), so it happens once per run, not per region;
+  /// objectives that never touch LibTorch may turn it off.
+  TORCH_ARG(bool, limit_torch_threads) = true;
   TORCH_ARG(std::vector<double>, lower) = {};
   TORCH_ARG(std::vector<double>, upper) = {};
   TORCH_ARG(uint64_t, seed) = 0;
@@ -142,10 +147,13 @@ class TorchThreadsGuard {
   int saved_;
 };
 
-/// Runs body(k) for k in [0, n) on `threads` OpenMP threads (0: all), static
-/// schedule, with LibTorch's intra-op threads held at 1. The first exception
+/// Runs body(k) for k in [0, n) on `threads` OpenMP threads (0: all cores),
+/// dynamic schedule. With limit_torch_threads, LibTorch's intra-op threads are
+/// held at 1 during the region (callers running many regions should instead hold
+/// one TorchThreadsGuard around all of them and pass false). The first exception
 /// thrown by a body is rethrown after the region.
-void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int64_t)>& body);
+void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int64_t)>& body,
+                            bool limit_torch_threads = true);
 
 /// Swarm options shared by the algorithms (PSO rule, per-coordinate r, bounds clamp).
 swarm::SwarmOptions pso_swarm_options(int64_t particles, double w, double c1, double c2,

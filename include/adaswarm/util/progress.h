@@ -21,6 +21,10 @@ class Progress {
            double log_interval_s = 10.0);
   ~Progress();
   void advance(int64_t n = 1, const std::string& note = "");
+  /// Items of unequal cost: give the total work once, then advance(n, note, work)
+  /// so the ETA follows the work done rather than the item count.
+  void set_total_work(double work);
+  void advance(int64_t n, const std::string& note, double work);
   /// Prints the final line (once).
   void finish();
   int64_t done() const;
@@ -31,6 +35,7 @@ class Progress {
   void draw(bool final_line);
   int64_t total_;
   int64_t done_ = 0;
+  double total_work_ = 0, work_done_ = 0;
   std::string label_, note_;
   bool enabled_, tty_, finished_ = false;
   std::FILE* out_;

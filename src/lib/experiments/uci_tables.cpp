@@ -339,7 +339,10 @@ TablesOutcome run_tables(const TablesConfig& config) {
       for (auto o : config.optimizers)
         for (int64_t s = 0; s < config.seeds; ++s) {
           const uint64_t seed = config.first_seed + static_cast<uint64_t>(s);
-          const double cost = static_cast<double>(sets[d].rows()) * (uses_swarm(o) ? 2.0 : 1.0);
+          // ETA / scheduling weight: steps per epoch x (swarm-loss steps cost about 1.8x a plain step)
+          const double steps = std::ceil(static_cast<double>(sets[d].rows()) * (1 - config.test_fraction) /
+                                         static_cast<double>(config.batch_size));
+          const double cost = (steps + 1) * (uses_swarm(o) || o == OptimizerKind::AdamIdeal ? 1.8 : 1.0);
           jobs.push_back({loss, d, o, seed, cost});
           wanted.insert(fmt::format("{}/{}/{}/{}", to_string(loss), config.datasets[d].key, to_string(o), seed));
         }
@@ -391,6 +394,11 @@ TablesOutcome run_tables(const TablesConfig& config) {
     pending.resize(static_cast<size_t>(config.max_runs));
 
   util::Progress bar(static_cast<int64_t>(pending.size()), "tables", config.progress);
+  {
+    double work = 0;
+    for (const auto& j : pending) work += j.cost;
+    bar.set_total_work(work);
+  }
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -414,7 +422,7 @@ TablesOutcome run_tables(const TablesConfig& config) {
           std::lock_guard<std::mutex> lock(mutex);
           fresh.push_back(r);
         }
-        bar.advance(1, r.key());
+        bar.advance(1, r.key(), j.cost);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
         if (!error) error = std::current_exception();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -117,14 +118,16 @@ TorchThreadsGuard::~TorchThreadsGuard() {
   if (at::get_num_threads() != saved_) at::set_num_threads(saved_);
 }
 
-void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int64_t)>& body) {
+void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int64_t)>& body,
+                            bool limit_torch_threads) {
   int nt = threads > 0 ? threads : omp_get_num_procs();
   nt = static_cast<int>(std::min<int64_t>(nt, n));
   if (nt <= 1) {
     for (int64_t k = 0; k < n; ++k) body(k);
     return;
   }
-  TorchThreadsGuard guard(1);
+  std::unique_ptr<TorchThreadsGuard> guard;
+  if (limit_torch_threads) guard = std::make_unique<TorchThreadsGuard>(1);
   std::exception_ptr error;
   std::mutex mu;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -286,6 +289,10 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   }
   // best_hist[k][t]: subswarm k's best after t iterations (merged into the log).
   std::vector<std::vector<double>> hist(static_cast<size_t>(M), std::vector<double>(static_cast<size_t>(T + 1)));
+  // One guard for the whole of stage 1 (see PgsoOptions::limit_torch_threads).
+  const int nthreads = o.threads() > 0 ? o.threads() : omp_get_num_procs();
+  std::unique_ptr<TorchThreadsGuard> guard;
+  if (o.limit_torch_threads() && nthreads > 1 && M > 1) guard = std::make_unique<TorchThreadsGuard>(1);
   auto segment = [&](int64_t from, int64_t to) {
     parallel_for_subswarms(M, o.threads(), [&](int64_t k) {
       auto& s = subs[static_cast<size_t>(k)];
@@ -300,7 +307,7 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
         s.step(fit);
         hist[k][static_cast<size_t>(it + 1)] = s.best_fitness();
       }
-    });
+    }, false);
   };
 
   Result r;
@@ -320,6 +327,7 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   if (o.exchange())
     for (int64_t k = 0; k < M; ++k) hist[k][static_cast<size_t>(ex)] = subs[k].best_fitness();
   segment(ex, T);
+  guard.reset();
 
   // Stage 1 log: best over subswarms at each iteration.
   const int64_t last = T + T2;

@@ -381,6 +381,10 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
     return l;
   };
 
+  // LibTorch's intra-op pool held at 1 while subswarms run in parallel (set once:
+  // resizing the pool rebuilds threads).
+  std::unique_ptr<TorchThreadsGuard> guard;
+  if (M > 1 && o.threads() != 1) guard = std::make_unique<TorchThreadsGuard>(1);
   for (int64_t epoch = 1; epoch <= o.epochs(); ++epoch) {
     auto fit_for = [&](int64_t k) -> swarm::Swarm<double>::Fitness {
       return [&, k](const double* X, int64_t P, int64_t, double* out) { obj.evaluate(k, X, P, xb[k], yb[k], out); };
@@ -408,12 +412,12 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
         if (bl < s.best_fitness()) s.set_global_best(best_w.data(), &bl);
       }
       for (int64_t it = 0; it < T / 2; ++it) s.step(fit);
-    });
+    }, false);
     if (use_pgso) galactic_exchange(subs);
     parallel_for_subswarms(M, o.threads(), [&](int64_t k) {
       const auto fit = fit_for(k);
       for (int64_t it = T / 2; it < T; ++it) subs[k].step(fit);
-    });
+    }, false);
     std::vector<double> cand;
     double cand_loss;
     if (use_pgso) {

@@ -39,8 +39,16 @@ std::string Progress::format_duration(double s) {
   return fmt::format("{}s", sec);
 }
 
-void Progress::advance(int64_t n, const std::string& note) {
+void Progress::set_total_work(double work) {
   std::lock_guard<std::mutex> lock(mutex_);
+  total_work_ = work > 0 ? work : 0;
+}
+
+void Progress::advance(int64_t n, const std::string& note) { advance(n, note, 0.0); }
+
+void Progress::advance(int64_t n, const std::string& note, double work) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  work_done_ += work;
   done_ += n;
   if (done_ > total_) done_ = total_;
   note_ = note;
@@ -62,7 +70,8 @@ void Progress::draw(bool final_line) {
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double frac = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
-  const double eta = done_ > 0 ? elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_) : NAN;
+  double eta = done_ > 0 ? elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_) : NAN;
+  if (total_work_ > 0) eta = work_done_ > 0 ? elapsed / work_done_ * std::max(0.0, total_work_ - work_done_) : NAN;
   constexpr int width = 28;
   const int filled = static_cast<int>(std::floor(frac * width));
   std::string bar(static_cast<size_t>(filled), '#');
