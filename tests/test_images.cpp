@@ -1,6 +1,8 @@
 // Image readers (idx, CIFAR), data-set discovery, normalisation, augmentation
 // and the batch loader: on fixtures written here and on the shared real files.
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <torch/torch.h>
 #include <zlib.h>
 
@@ -22,22 +24,7 @@ namespace {
 
 const std::string kShared = ADASWARM_SHARED_DATA;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "adaswarm_images_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (fs::path(path_) / f).string(); }
-  const std::string& str() const { return path_; }
-
- private:
-  std::string path_;
-};
+using adaswarm::testing::TempDir;
 
 void put_be32(std::vector<uint8_t>& v, uint32_t x) {
   for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<uint8_t>(x >> s));

@@ -2,6 +2,8 @@
 // exact resume after Ctrl-C (mid-epoch and at an epoch boundary), checkpoint
 // and log files, and the `adaswarm train` command line.
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -29,22 +31,7 @@ namespace {
 
 const std::string kShared = ADASWARM_SHARED_DATA;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "adaswarm_trainer_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& f) const { return (fs::path(path_) / f).string(); }
-  const std::string& str() const { return path_; }
-
- private:
-  std::string path_;
-};
+using adaswarm::testing::TempDir;
 
 std::vector<json> read_jsonl(const std::string& path) {
   std::vector<json> v;

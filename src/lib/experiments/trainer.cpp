@@ -28,6 +28,7 @@
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/models/resnet.h"
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/util/atomic_file.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -85,30 +86,15 @@ class VisionMlpImpl : public torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 
-// ---- atomic file write -------------------------------------------------------------
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
+// ---- atomic checkpoint write (util/atomic_file.h: temp file, fsync, rename) ----------
 void save_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
-  const std::string tmp = path + ".tmp";
+  std::ostringstream bytes;
   try {
-    archive.save_to(tmp);
+    archive.save_to(bytes);
   } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", tmp, e.what()));
+    throw std::runtime_error(fmt::format("{}: cannot serialise checkpoint: {}", path, e.what()));
   }
-  fsync_path(tmp, false);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: cannot rename checkpoint into place: {}", path, ec.message()));
-  }
-  fsync_path(fs::path(path).parent_path().string(), true);
+  util::write_file_atomic(path, bytes.str());
 }
 
 // ---- progress bar --------------------------------------------------------------------
