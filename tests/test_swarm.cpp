@@ -135,6 +135,76 @@ TEST(Swarm, PsoAndMpsoRules) {
   for (int64_t d = 0; d < D; ++d) EXPECT_DOUBLE_EQ(mpso.velocities()[d], 0.75 * v1[d] + 0.25 * v0[d]);
 }
 
+// random_low = -1 (the GSO paper's r ~ U(-1, 1)), r per coordinate, PSO rule:
+// one step by hand, and over many draws negative r values do occur.
+TEST(Swarm, SignedRandomFactorsFollowTheirRange) {
+  const int64_t P = 2, D = 3;
+  SwarmOptions o;
+  o.particles(P).variant(Variant::PSO).inertia(0.6).c1(1.5).c2(2.0).seed(11).random_mode(RandomMode::PerCoordinate)
+      .random_low(-1.0);
+  Swarm<double> s(o, D);
+  const std::vector<double> x0 = {1.0, -2.0, 0.5, 3.0, 0.25, -1.0};
+  const std::vector<double> v0 = {0.2, 0.1, -0.3, 0.0, 0.4, 0.5};
+  s.reset(x0.data(), v0.data());
+  s.evaluate(sphere);
+  const auto p = s.personal_best();
+  const auto g = s.global_best();
+  Rng r = s.rng();
+  std::vector<double> v(P * D), x(P * D);
+  for (int64_t i = 0; i < P; ++i) {
+    std::vector<double> r1(D), r2(D);
+    for (int64_t d = 0; d < D; ++d) {
+      r1[d] = -1.0 + 2.0 * r.uniform();
+      r2[d] = -1.0 + 2.0 * r.uniform();
+    }
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t k = i * D + d;
+      v[k] = 0.6 * v0[k] + 1.5 * r1[d] * (p[k] - x0[k]) + 2.0 * r2[d] * (g[d] - x0[k]);
+      x[k] = x0[k] + v[k];
+    }
+  }
+  s.step(sphere);
+  for (int64_t k = 0; k < P * D; ++k) {
+    EXPECT_NEAR(s.velocities()[k], v[k], 1e-12) << k;
+    EXPECT_NEAR(s.positions()[k], x[k], 1e-12) << k;
+  }
+  // The default range is U(0, 1): the same seed gives a different step.
+  Swarm<double> unsigned_swarm(SwarmOptions(o).random_low(0.0), D);
+  unsigned_swarm.reset(x0.data(), v0.data());
+  unsigned_swarm.step(sphere);
+  EXPECT_NE(unsigned_swarm.velocities(), s.velocities());
+  // cbar averages c1 r1 + c2 r2 as drawn: with U(-1, 1) its mean over many steps is near 0.
+  double cb = 0;
+  for (int it = 0; it < 400; ++it) {
+    s.step(sphere);
+    cb += s.cbar();
+  }
+  EXPECT_LT(std::abs(cb / 400), 0.15);
+  EXPECT_THROW(Swarm<double>(SwarmOptions(o).random_low(-1.5), D), std::invalid_argument);
+  EXPECT_THROW(Swarm<double>(SwarmOptions(o).random_low(1.0), D), std::invalid_argument);
+}
+
+// Boundary handling: a coordinate pushed past a bound lands on it; with
+// zero_velocity_at_bounds its velocity is reset to 0, otherwise it is kept.
+TEST(Swarm, ZeroVelocityAtBoundsResetsOnlyTheClampedCoordinates) {
+  const int64_t D = 3;
+  const std::vector<double> x0 = {0.9, 0.0, -0.9}, v0 = {0.5, 0.25, -0.5};
+  SwarmOptions o;
+  o.particles(1).variant(Variant::PSO).inertia(1.0).lower({-1}).upper({1}).seed(2);
+  Swarm<double> keep(o, D), zero(SwarmOptions(o).zero_velocity_at_bounds(true), D);
+  double counter = 0;  // always improving: p = g = x, so only inertia moves the particle
+  auto improving = [&counter](const double*, int64_t P, int64_t, double* out) {
+    for (int64_t i = 0; i < P; ++i) out[i] = --counter;
+  };
+  for (auto* s : {&keep, &zero}) {
+    s->reset(x0.data(), v0.data());
+    s->step(improving);
+    EXPECT_EQ(s->positions(), (std::vector<double>{1.0, 0.25, -1.0}));
+  }
+  EXPECT_EQ(keep.velocities(), v0);
+  EXPECT_EQ(zero.velocities(), (std::vector<double>{0.0, 0.25, 0.0}));
+}
+
 TEST(Swarm, GivensRotationIsOrthogonal) {
   const int64_t D = 7;
   const std::vector<std::pair<int64_t, int64_t>> pairs = {{0, 3}, {5, 1}, {2, 6}};

@@ -81,8 +81,8 @@ struct BenchArgs {
 void run_bench(const BenchArgs& a) {
   const auto algos = split_list(a.algorithms, "algorithms");
   for (const auto& al : algos)
-    if (al != "pso" && al != "gso" && al != "pgso")
-      throw std::invalid_argument("--algorithms: unknown algorithm '" + al + "' (pso, gso, pgso)");
+    if (al != "pso" && al != "gso" && al != "gso-u01" && al != "pgso")
+      throw std::invalid_argument("--algorithms: unknown algorithm '" + al + "' (pso, gso, gso-u01, pgso)");
   std::vector<std::string> funcs;
   if (a.functions == "paper") {
     funcs = pg::Function::paper_suite();
@@ -102,7 +102,8 @@ void run_bench(const BenchArgs& a) {
   fmt::print("adaswarm pgso bench: mean best error (best - minimum) over {} runs, seed {}\n", a.runs, a.seed);
   fmt::print("  PSO : {} particles, {} iterations, w 0.5, c1 1, c2 2, r per coordinate, positions clamped\n",
              a.pso_particles, a.iterations);
-  fmt::print("  GSO : the authors' settings per D (SPEC.md 6), c1..c4 = 2.05 U(0,1) per run\n");
+  fmt::print("  GSO : the authors' settings per D (SPEC.md 6), c1..c4 = 2.05 U(0,1) per run, r ~ U(-1,1) "
+             "(gso-u01: r ~ U(0,1))\n");
   fmt::print("  PGSO: M {} subswarms x {} particles, {} iterations, exchange at {}, stage 2 {} iterations, "
              "{} threads\n",
              a.subswarms, a.particles, a.iterations, a.iterations / 2, a.iterations,
@@ -138,8 +139,10 @@ void run_bench(const BenchArgs& a) {
             r = pg::pso(obj, D,
                         pg::PsoOptions().particles(a.pso_particles).iterations(a.iterations).lower(lo).upper(hi)
                             .seed(seed).log_every(a.log_every));
-          else if (al == "gso")
-            r = pg::gso(obj, D, pg::GsoOptions::authors(D).lower(lo).upper(hi).seed(seed).log_every(a.log_every));
+          else if (al == "gso" || al == "gso-u01")
+            r = pg::gso(obj, D,
+                        pg::GsoOptions::authors(D).lower(lo).upper(hi).seed(seed).log_every(a.log_every)
+                            .random_low(al == "gso" ? -1.0 : 0.0));
           else
             r = pg::pgso(obj, D,
                          pg::PgsoOptions().subswarms(a.subswarms).particles(a.particles).iterations(a.iterations)
@@ -388,7 +391,7 @@ void add_pgso_command(CLI::App& app) {
 
   auto b = std::make_shared<BenchArgs>();
   auto* bench = cmd->add_subcommand("bench", "mean best error per function, dimension and algorithm (paper Tables 4-6)");
-  bench->add_option("--algorithms", b->algorithms, "comma list of pso, gso, pgso")->capture_default_str();
+  bench->add_option("--algorithms", b->algorithms, "comma list of pso, gso (r ~ U(-1,1), the GSO paper), gso-u01 (r ~ U(0,1)), pgso")->capture_default_str();
   bench->add_option("--functions", b->functions,
                     "comma list of function names, or 'paper' (default suite) or 'all' (every base, rotated_, "
                     "shifted_rotated_)")

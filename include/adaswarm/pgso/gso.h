@@ -78,6 +78,8 @@ struct GsoOptions {
   TORCH_ARG(int64_t, level2_iterations) = 1000;
   TORCH_ARG(int64_t, particles) = 5;   ///< per galaxy
   TORCH_ARG(int64_t, subswarms) = 10;  ///< galaxies M
+  /// r1..r4 ~ U(random_low, 1): -1 is the GSO paper's U(-1, 1); 0 standard PSO.
+  TORCH_ARG(double, random_low) = -1.0;
   TORCH_ARG(std::vector<double>, lower) = {};
   TORCH_ARG(std::vector<double>, upper) = {};
   TORCH_ARG(uint64_t, seed) = 0;

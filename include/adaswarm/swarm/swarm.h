@@ -53,6 +53,9 @@ struct SwarmOptions {
   /// MPSO mixing lambda.
   TORCH_ARG(double, lambda) = 0.5;
   TORCH_ARG(RandomMode, random_mode) = RandomMode::PerParticle;
+  /// r1, r2 ~ U(random_low, 1): 0 is standard PSO; -1 is the GSO paper's
+  /// U(-1, 1). Must be in [-1, 1). (cbar averages c1 r1 + c2 r2 as drawn.)
+  TORCH_ARG(double, random_low) = 0.0;
   /// false reproduces the reference code's quirk: M is never stored, so EMPSO
   /// degenerates to PSO with inertia (1 - beta).
   TORCH_ARG(bool, store_momentum) = true;
@@ -68,6 +71,9 @@ struct SwarmOptions {
   TORCH_ARG(double, velocity_clamp) = 0.0;
   /// Clamp velocities to [lower, upper] as the GSO authors' code does.
   TORCH_ARG(bool, clamp_velocity_to_bounds) = false;
+  /// A coordinate moved past a bound is put on the bound and its velocity set
+  /// to 0 (pagmo2's feasibility correction); false keeps the velocity.
+  TORCH_ARG(bool, zero_velocity_at_bounds) = false;
   TORCH_ARG(uint64_t, seed) = 0;
   /// run() stops once the best fitness (summed over rows) is <= tolerance.
   TORCH_ARG(double, tolerance) = -std::numeric_limits<double>::infinity();

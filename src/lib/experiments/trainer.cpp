@@ -29,6 +29,7 @@
 #include "adaswarm/models/resnet.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/atomic_file.h"
+#include "adaswarm/util/progress.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -96,44 +97,6 @@ void save_atomically(torch::serialize::OutputArchive& archive, const std::string
   }
   util::write_file_atomic(path, bytes.str());
 }
-
-// ---- progress bar --------------------------------------------------------------------
-std::string hms(double s) {
-  if (!std::isfinite(s) || s < 0) return "--:--";
-  const auto t = static_cast<int64_t>(s + 0.5);
-  if (t >= 3600) return fmt::format("{}:{:02d}:{:02d}", t / 3600, (t / 60) % 60, t % 60);
-  return fmt::format("{:02d}:{:02d}", t / 60, t % 60);
-}
-
-class ProgressBar {
- public:
-  ProgressBar(std::ostream* os, int64_t epoch, int64_t epochs, int64_t total)
-      : os_(os), epoch_(epoch), epochs_(epochs), total_(total) {}
-  void update(int64_t done, int64_t done_here, double loss, double acc, double ips, double elapsed, bool force) {
-    if (!os_) return;
-    if (!force && elapsed - last_ < 0.25) return;
-    last_ = elapsed;
-    const int width = 24;
-    const int fill = total_ ? static_cast<int>(width * done / total_) : width;
-    std::string bar(static_cast<size_t>(fill), '=');
-    if (fill < width) bar += '>' + std::string(static_cast<size_t>(width - fill - 1), ' ');
-    const double eta = done_here > 0 ? elapsed / done_here * (total_ - done) : NAN;
-    *os_ << fmt::format("\repoch {}/{} [{}] {}/{} loss {:.4f} acc {:6.2f}% {:.0f} img/s ETA {}   ", epoch_, epochs_,
-                        bar, done, total_, loss, 100 * acc, ips, hms(eta))
-         << std::flush;
-    drawn_ = true;
-  }
-  void clear() {
-    if (os_ && drawn_) *os_ << "\r" << std::string(100, ' ') << "\r" << std::flush;
-    drawn_ = false;
-  }
-
- private:
-  std::ostream* os_;
-  int64_t epoch_, epochs_, total_;
-  double last_ = -1e9;
-  bool drawn_ = false;
-};
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -487,9 +450,9 @@ TrainSummary Trainer::run() {
   bool stopped = false;
   while (I.epoch < c.epochs && !stopped) {
     I.train_loader->set_epoch(I.epoch);
-    ProgressBar bar(c.progress ? I.prog : nullptr, I.epoch + 1, c.epochs, nb);
-    const auto t_epoch = std::chrono::steady_clock::now();
-    const int64_t first_batch = I.batch;
+    util::Progress bar(nb, fmt::format("epoch {}/{}", I.epoch + 1, c.epochs), c.progress ? I.prog : nullptr,
+                       /*terminal=*/true);
+    bar.resume_from(I.batch);
     auto loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(I.device));
     auto correct_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(I.device));
     double base_loss = I.run_loss, base_correct = I.run_correct;
@@ -533,12 +496,10 @@ TrainSummary Trainer::run() {
       train_s += dt;
       data_s += dt_data;
       if (c.progress && I.prog) {
-        const double el = seconds_since(t_epoch);
-        const bool last = I.batch + 1 == nb;
         const double cur_loss = (base_loss + loss_acc.item<double>()) / seen;
         const double cur_acc = (base_correct + static_cast<double>(correct_acc.item<int64_t>())) / seen;
-        bar.update(I.batch + 1, I.batch + 1 - first_batch, cur_loss, cur_acc,
-                   (seen - I.run_seen) / std::max(train_s, 1e-9), el, last);
+        bar.advance(1, fmt::format("loss {:.4f} acc {:6.2f}% {:.0f} img/s", cur_loss, 100 * cur_acc,
+                                   (seen - I.run_seen) / std::max(train_s, 1e-9)));
       }
       if (c.on_batch) c.on_batch(I.epoch, I.batch);
       if (g_stop) {

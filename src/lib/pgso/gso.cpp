@@ -87,6 +87,8 @@ void validate(const GsoOptions& o, int64_t dim) {
   if (o.particles() < 1) bad("gso", "particles must be >= 1, got " + std::to_string(o.particles()));
   if (o.epochs() < 1) bad("gso", "epochs must be >= 1, got " + std::to_string(o.epochs()));
   if (o.level1_iterations() < 0 || o.level2_iterations() < 0) bad("gso", "iterations must be >= 0");
+  if (!(o.random_low() >= -1 && o.random_low() < 1))
+    bad("gso", "random_low must be in [-1, 1), got " + std::to_string(o.random_low()));
 }
 
 void validate(const PgsoOptions& o, int64_t dim) {
@@ -180,13 +182,17 @@ Result gso(const Objective& f, int64_t dim, const GsoOptions& o) {
   galaxies.reserve(static_cast<size_t>(M));
   for (int64_t k = 0; k < M; ++k) {
     galaxies.emplace_back(pso_swarm_options(o.particles(), 1.0, c1, c2, o.lower(), o.upper(), o.seed())
-                              .clamp_velocity_to_bounds(true),
+                              .clamp_velocity_to_bounds(true)
+                              .random_low(o.random_low()),
                           dim);
     galaxies.back().rng().reseed(o.seed(), static_cast<uint64_t>(k + 1));
     galaxies.back().reset_uniform(0.5);  // velocities within the (symmetric) box
   }
   Swarm<double> super(
-      pso_swarm_options(M, 1.0, c3, c4, o.lower(), o.upper(), o.seed()).clamp_velocity_to_bounds(true), dim);
+      pso_swarm_options(M, 1.0, c3, c4, o.lower(), o.upper(), o.seed())
+          .clamp_velocity_to_bounds(true)
+          .random_low(o.random_low()),
+      dim);
   super.rng().reseed(o.seed(), static_cast<uint64_t>(M + 1));
 
   const Swarm<double>::Fitness fit = f;

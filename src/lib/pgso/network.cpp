@@ -338,6 +338,18 @@ at::Tensor ClonedModuleObjective::forward(const at::Tensor& x) const {
 
 // ---------------------------------------------------------------- search
 
+// The result's figures are those of its last epoch.
+static WeightSearchResult finish_from_last_epoch(WeightSearchResult res) {
+  const auto& last = res.log.back();
+  res.train_loss = last.train_loss;
+  res.train_accuracy = last.train_accuracy;
+  res.test_loss = last.test_loss;
+  res.test_accuracy = last.test_accuracy;
+  res.evaluations = last.evaluations;
+  res.seconds = last.seconds;
+  return res;
+}
+
 WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, const WeightSearchOptions& o) {
   auto bad = [](const std::string& w) { throw std::invalid_argument("invalid weight-search option: " + w); };
   const bool use_pgso = o.algorithm() == "pgso";
@@ -451,15 +463,8 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.log.push_back(e);
   }
-  const auto& last = res.log.back();
   res.weights = best_w;
-  res.train_loss = last.train_loss;
-  res.train_accuracy = last.train_accuracy;
-  res.test_loss = last.test_loss;
-  res.test_accuracy = last.test_accuracy;
-  res.evaluations = last.evaluations;
-  res.seconds = last.seconds;
-  return res;
+  return finish_from_last_epoch(std::move(res));
 }
 
 WeightSearchResult train_adam(const std::vector<int64_t>& layers, bool bias, const Dataset& data, const AdamOptions& o) {
@@ -502,15 +507,8 @@ WeightSearchResult train_adam(const std::vector<int64_t>& layers, bool bias, con
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.log.push_back(e);
   }
-  const auto& last = res.log.back();
   res.weights = flatten_parameters(*model);
-  res.train_loss = last.train_loss;
-  res.train_accuracy = last.train_accuracy;
-  res.test_loss = last.test_loss;
-  res.test_accuracy = last.test_accuracy;
-  res.evaluations = last.evaluations;
-  res.seconds = last.seconds;
-  return res;
+  return finish_from_last_epoch(std::move(res));
 }
 
 }  // namespace adaswarm::pgso

@@ -45,6 +45,8 @@ void SwarmOptions::validate(int64_t dim) const {
   if (!(beta() >= 0 && beta() < 1)) bad_option("beta must be in [0, 1), got " + num(beta()));
   if (!std::isfinite(inertia())) bad_option("inertia must be finite, got " + num(inertia()));
   if (!(lambda() >= 0 && lambda() <= 1)) bad_option("lambda must be in [0, 1], got " + num(lambda()));
+  if (!(random_low() >= -1 && random_low() < 1))
+    bad_option("random_low must be in [-1, 1), got " + num(random_low()));
   if (!std::isfinite(rotation_angle())) bad_option("rotation_angle must be finite");
   if (!(velocity_clamp() >= 0)) bad_option("velocity_clamp must be >= 0, got " + num(velocity_clamp()));
   if (stall_iterations() < 0) bad_option("stall_iterations must be >= 0");
@@ -227,6 +229,9 @@ void Swarm<T>::step(const Fitness& fitness) {
   const T ref_scale = static_cast<T>(std::pow(std::cos(M_PI / 5.0), 2.0));
   const T vclamp = static_cast<T>(options_.velocity_clamp());
   const bool vbounds = options_.clamp_velocity_to_bounds() && !lo_.empty();
+  const bool zero_at_bounds = options_.zero_velocity_at_bounds();
+  const double rlow = options_.random_low();
+  auto draw_r = [&]() { return rlow == 0.0 ? rng_.uniform() : rng_.uniform(rlow, 1.0); };
   if (rempso) draw_rotation_pairs();
 
   double csum = 0.0;
@@ -243,8 +248,8 @@ void Swarm<T>::step(const Fitness& fitness) {
     // Attraction terms a1 = c1 r1 (p - x), a2 = c2 r2 (g - x).
     if (per_coord) {
       for (int64_t d = 0; d < D; ++d) {
-        r1_[d] = static_cast<T>(rng_.uniform());
-        r2_[d] = static_cast<T>(rng_.uniform());
+        r1_[d] = static_cast<T>(draw_r());
+        r2_[d] = static_cast<T>(draw_r());
       }
       double s = 0.0;
       for (int64_t d = 0; d < D; ++d) {
@@ -254,7 +259,7 @@ void Swarm<T>::step(const Fitness& fitness) {
       }
       csum += s / static_cast<double>(D);
     } else {
-      const T r1 = static_cast<T>(rng_.uniform()), r2 = static_cast<T>(rng_.uniform());
+      const T r1 = static_cast<T>(draw_r()), r2 = static_cast<T>(draw_r());
       const T k1 = c1 * r1, k2 = c2 * r2;
       for (int64_t d = 0; d < D; ++d) {
         a1[d] = k1 * (p[d] - x[d]);
@@ -322,8 +327,17 @@ void Swarm<T>::step(const Fitness& fitness) {
     if (vbounds)
       for (int64_t d = 0; d < D; ++d) v[d] = std::min(std::max(v[d], lo_[d]), hi_[d]);
     for (int64_t d = 0; d < D; ++d) x[d] += v[d];
-    if (!lo_.empty())
-      for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
+    if (!lo_.empty()) {
+      if (zero_at_bounds) {
+        for (int64_t d = 0; d < D; ++d)
+          if (x[d] < lo_[d] || x[d] > hi_[d]) {
+            x[d] = x[d] < lo_[d] ? lo_[d] : hi_[d];
+            v[d] = T(0);
+          }
+      } else {
+        for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
+      }
+    }
   }
   cbar_ = csum / static_cast<double>(P);
   ++iteration_;

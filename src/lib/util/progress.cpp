@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <ostream>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,37 @@ Progress::Progress(int64_t total, std::string label, bool enabled, std::FILE* ou
       log_interval_s_(log_interval_s),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_ - std::chrono::hours(1)) {}
+
+Progress::Progress(int64_t total, std::string label, std::ostream* out, bool terminal, double log_interval_s)
+    : total_(total < 0 ? 0 : total),
+      label_(std::move(label)),
+      enabled_(out != nullptr),
+      tty_(terminal),
+      os_(out),
+      log_interval_s_(log_interval_s),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_ - std::chrono::hours(1)) {}
+
+void Progress::resume_from(int64_t done) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  done_ = start_done_ = std::min(std::max<int64_t>(done, 0), total_);
+}
+
+void Progress::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  finished_ = true;
+  if (enabled_ && tty_ && drawn_width_ > 0) emit("\r" + std::string(drawn_width_, ' ') + "\r");
+  drawn_width_ = 0;
+}
+
+void Progress::emit(const std::string& text) {
+  if (os_) {
+    *os_ << text << std::flush;
+  } else {
+    std::fputs(text.c_str(), out_);
+    std::fflush(out_);
+  }
+}
 
 Progress::~Progress() {
   try {
@@ -70,7 +102,8 @@ void Progress::draw(bool final_line) {
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double frac = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
-  double eta = done_ > 0 ? elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_) : NAN;
+  const auto here = static_cast<double>(done_ - start_done_);
+  double eta = here > 0 ? elapsed / here * static_cast<double>(total_ - done_) : NAN;
   if (total_work_ > 0) eta = work_done_ > 0 ? elapsed / work_done_ * std::max(0.0, total_work_ - work_done_) : NAN;
   constexpr int width = 28;
   const int filled = static_cast<int>(std::floor(frac * width));
@@ -81,12 +114,11 @@ void Progress::draw(bool final_line) {
   if (!note_.empty() && !final_line) line += "  " + note_;
   if (tty_) {
     if (line.size() > 150) line.resize(150);
-    std::fprintf(out_, "\r%s\033[K", line.c_str());
-    if (final_line) std::fputc('\n', out_);
+    drawn_width_ = std::max(drawn_width_, line.size());
+    emit("\r" + line + "\033[K" + (final_line ? "\n" : ""));
   } else {
-    std::fprintf(out_, "%s\n", line.c_str());
+    emit(line + "\n");
   }
-  std::fflush(out_);
 }
 
 }  // namespace adaswarm::util
