@@ -14,6 +14,7 @@
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/models/mlp.h"
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/util/allocator.h"
 
 using namespace adaswarm;
 using Clock = std::chrono::steady_clock;
@@ -65,6 +66,7 @@ void step_pair(const char* name, Model model_a, Model model_b, torch::Tensor x, 
 }  // namespace
 
 int main(int argc, char** argv) {
+  adaswarm::util::tune_malloc_for_training();  // as the CLI does
   const int repeats = argc > 1 ? std::atoi(argv[1]) : 200;
   if (argc > 2) torch::set_num_threads(std::atoi(argv[2]));
   torch::manual_seed(0);

@@ -15,6 +15,7 @@
 #include "adaswarm/loss/swarm_loss.h"
 #include "adaswarm/models/mlp.h"
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/util/allocator.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -34,6 +35,7 @@ double steps_per_second(const std::function<void()>& step, double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  adaswarm::util::tune_malloc_for_training();  // as the CLI does
   const int64_t in = argc > 1 ? std::atoll(argv[1]) : 34;
   const int64_t classes = argc > 2 ? std::atoll(argv[2]) : 2;
   const int64_t batch = argc > 3 ? std::atoll(argv[3]) : 16;

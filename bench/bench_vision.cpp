@@ -4,8 +4,6 @@
 // step; data-loading throughput (decode + crop/flip + normalise).
 //
 //   bench_vision [--threads N] [--batch B] [--rounds R] [--cnn-steps K] [--resnet-steps K] [--no-resnet]
-#include <malloc.h>
-
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -22,6 +20,7 @@
 #include "adaswarm/loss/swarm_loss.h"
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/util/allocator.h"
 
 namespace ex = adaswarm::experiments;
 namespace data = adaswarm::data;
@@ -137,10 +136,7 @@ void loading(const std::string& what, const data::ImageData& d, data::Normalizat
 }  // namespace
 
 int main(int argc, char** argv) {
-  // As the CLI does (src/cli/main.cpp): keep large activation blocks in the heap.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
-  mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+  adaswarm::util::tune_malloc_for_training();  // as the CLI does
   int threads = 0, rounds = 5, cnn_steps = 4, resnet_steps = 1, resnet_rounds = 3;
   int64_t batch = 125;
   bool resnet = true;

@@ -1,17 +1,13 @@
 // adaswarm: the command-line tool. Each subcommand lives in its own file.
-#include <malloc.h>
-
 #include <cstdio>
 #include <exception>
 
+#include "adaswarm/util/allocator.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  // glibc malloc mmaps/unmaps every large activation each step; keeping those
-  // blocks in the heap made the paper CNN's step 2.3-2.7x faster here.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
-  mallopt(M_TOP_PAD, 64 * 1024 * 1024);
+  // Keep large activation blocks in the heap (util/allocator.h).
+  adaswarm::util::tune_malloc_for_training();
 
   CLI::App app{"adaswarm: swarm-intelligence optimisers for LibTorch (AdaSwarm, EMPSO, PGSO)"};
   app.require_subcommand(1);

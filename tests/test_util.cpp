@@ -1,11 +1,15 @@
-// util::Progress: what it prints on a log stream and on a terminal, resumed
-// counts, clearing, and the duration format.
+// util: Progress (what it prints on a log stream and on a terminal, resumed
+// counts, clearing, the duration format) and the allocator settings.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
+#include <malloc.h>
+
+#include "adaswarm/util/allocator.h"
 #include "adaswarm/util/progress.h"
 
 using adaswarm::util::Progress;
@@ -84,4 +88,17 @@ TEST(Progress, DurationFormat) {
   EXPECT_EQ(Progress::format_duration(3723), "1h02m");
   EXPECT_EQ(Progress::format_duration(NAN), "--");
   EXPECT_EQ(Progress::format_duration(-1), "--");
+}
+
+// glibc accepts the settings; afterwards a 64 MiB block comes from the heap
+// (no new mmap), which mallinfo2 shows as heap growth, not as mmapped bytes.
+TEST(Allocator, LargeBlocksStayInTheHeap) {
+  ASSERT_TRUE(adaswarm::util::tune_malloc_for_training());
+  const auto before = mallinfo2();
+  void* p = std::malloc(64u << 20);
+  ASSERT_NE(p, nullptr);
+  static_cast<volatile char*>(p)[0] = 1;  // keep the allocation
+  const auto during = mallinfo2();
+  EXPECT_EQ(during.hblkhd, before.hblkhd) << "the block was mmapped";
+  std::free(p);
 }
