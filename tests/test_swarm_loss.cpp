@@ -46,6 +46,35 @@ TEST(SwarmLoss, BackwardIsCbarOverEtaTimesYMinusG) {
   EXPECT_EQ(loss.diagnostics().iterations, 5);
 }
 
+// The swarm's cross-entropy fitness (a vectorised exp of its own) agrees with
+// LibTorch's cross-entropy at the swarm's best point, for class indices and soft
+// targets, with logits spread wide enough that exp underflows.
+TEST(SwarmLoss, CrossEntropyFitnessMatchesLibTorch) {
+  torch::manual_seed(5);
+  const int64_t B = 37, C = 10;
+  for (const double spread : {1.0, 40.0}) {
+    auto y = (spread * torch::randn({B, C})).requires_grad_();
+    const auto idx = torch::randint(0, C, {B}, torch::kLong);
+    const auto soft = torch::softmax(torch::randn({B, C}), 1);
+    for (const bool index_targets : {true, false}) {
+      for (const bool per_sample : {true, false}) {
+        auto opts = paper(LossKind::CrossEntropy).start(SwarmStart::Output).fitness_per_sample(per_sample);
+        opts.swarm().seed(9);
+        SwarmLoss loss(opts);
+        const auto& t = index_targets ? idx : soft;
+        loss(y, t).backward();
+        const auto* sw = loss.last_swarm();
+        ASSERT_NE(sw, nullptr);
+        const auto g = torch::from_blob(const_cast<float*>(sw->global_best().data()), {B, C}).clone();
+        const double expected = plain_loss(LossKind::CrossEntropy, g, t).item<double>();
+        EXPECT_NEAR(loss.diagnostics().best_fitness, expected, 2e-6 * std::max(1.0, std::fabs(expected)))
+            << "spread " << spread << (index_targets ? " indices" : " soft") << (per_sample ? " per sample" : "");
+        y.mutable_grad() = torch::Tensor();
+      }
+    }
+  }
+}
+
 TEST(SwarmLoss, MseGradientPointsWithinTwentyFiveDegreesOfAutograd) {
   torch::manual_seed(2);
   auto opts = paper(LossKind::MSE).compare_with_autograd(true).start(SwarmStart::Targets);
