@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include "adaswarm/swarm/swarm.h"
@@ -28,6 +29,13 @@ void rastrigin(const double* X, int64_t P, int64_t D, double* out) {
     }
     out[i] = s;
   }
+}
+// A fitness that improves at every call, so p = g = x and attraction is zero.
+Swarm<double>::Fitness improving_fitness() {
+  auto counter = std::make_shared<double>(0.0);
+  return [counter](const double*, int64_t P, int64_t, double* out) {
+    for (int64_t i = 0; i < P; ++i) out[i] = --*counter;
+  };
 }
 }  // namespace
 
@@ -118,10 +126,7 @@ TEST(Swarm, PsoAndMpsoRules) {
   Swarm<double> pso(SwarmOptions(o).variant(Variant::PSO).inertia(0.7), D);
   Swarm<double> mpso(SwarmOptions(o).variant(Variant::MPSO).lambda(0.25), D);
   // A fitness that improves at every call keeps p = g = x: attraction is zero.
-  double counter = 0;
-  auto improving = [&counter](const double*, int64_t P, int64_t, double* out) {
-    for (int64_t i = 0; i < P; ++i) out[i] = --counter;
-  };
+  const auto improving = improving_fitness();
   for (auto* s : {&pso, &mpso}) {
     s->reset(x0.data(), v0.data());
     s->step(improving);
@@ -192,10 +197,7 @@ TEST(Swarm, ZeroVelocityAtBoundsResetsOnlyTheClampedCoordinates) {
   SwarmOptions o;
   o.particles(1).variant(Variant::PSO).inertia(1.0).lower({-1}).upper({1}).seed(2);
   Swarm<double> keep(o, D), zero(SwarmOptions(o).zero_velocity_at_bounds(true), D);
-  double counter = 0;  // always improving: p = g = x, so only inertia moves the particle
-  auto improving = [&counter](const double*, int64_t P, int64_t, double* out) {
-    for (int64_t i = 0; i < P; ++i) out[i] = --counter;
-  };
+  const auto improving = improving_fitness();  // only inertia moves the particle
   for (auto* s : {&keep, &zero}) {
     s->reset(x0.data(), v0.data());
     s->step(improving);

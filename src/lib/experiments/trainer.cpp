@@ -5,7 +5,6 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>

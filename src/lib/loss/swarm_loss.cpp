@@ -168,13 +168,14 @@ void exp_nonpositive(const float* __restrict x, float* __restrict out, int64_t n
 /// target logit (class indices) or the target-weighted sum (soft targets).
 void cross_entropy_rows(const float* pos, const float* tgt, const int64_t* idx, int64_t B, int64_t C,
                         float* rows_out) {
-  thread_local std::vector<float> shifted, ex;
+  // Scratch reused across calls (this runs for every particle of every evaluation).
+  thread_local std::vector<float> shifted, ex, mx;
   const auto n = static_cast<size_t>(B * C);
   if (shifted.size() < n) {
     shifted.resize(n);
     ex.resize(n);
   }
-  std::vector<float> mx(static_cast<size_t>(B));
+  if (mx.size() < static_cast<size_t>(B)) mx.resize(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
     const float* y = pos + b * C;
     float m = y[0];

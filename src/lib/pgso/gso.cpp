@@ -87,8 +87,6 @@ void validate(const GsoOptions& o, int64_t dim) {
   if (o.particles() < 1) bad("gso", "particles must be >= 1, got " + std::to_string(o.particles()));
   if (o.epochs() < 1) bad("gso", "epochs must be >= 1, got " + std::to_string(o.epochs()));
   if (o.level1_iterations() < 0 || o.level2_iterations() < 0) bad("gso", "iterations must be >= 0");
-  if (!(o.random_low() >= -1 && o.random_low() < 1))
-    bad("gso", "random_low must be in [-1, 1), got " + std::to_string(o.random_low()));
 }
 
 void validate(const PgsoOptions& o, int64_t dim) {

@@ -231,7 +231,8 @@ void Swarm<T>::step(const Fitness& fitness) {
   const bool vbounds = options_.clamp_velocity_to_bounds() && !lo_.empty();
   const bool zero_at_bounds = options_.zero_velocity_at_bounds();
   const double rlow = options_.random_low();
-  auto draw_r = [&]() { return rlow == 0.0 ? rng_.uniform() : rng_.uniform(rlow, 1.0); };
+  // U(0, 1) when rlow = 0: 0 + 1 * u is u, bit for bit.
+  auto draw_r = [&]() { return rng_.uniform(rlow, 1.0); };
   if (rempso) draw_rotation_pairs();
 
   double csum = 0.0;
@@ -329,11 +330,11 @@ void Swarm<T>::step(const Fitness& fitness) {
     for (int64_t d = 0; d < D; ++d) x[d] += v[d];
     if (!lo_.empty()) {
       if (zero_at_bounds) {
-        for (int64_t d = 0; d < D; ++d)
-          if (x[d] < lo_[d] || x[d] > hi_[d]) {
-            x[d] = x[d] < lo_[d] ? lo_[d] : hi_[d];
-            v[d] = T(0);
-          }
+        for (int64_t d = 0; d < D; ++d) {
+          const T clamped = std::min(std::max(x[d], lo_[d]), hi_[d]);
+          if (clamped != x[d]) v[d] = T(0);
+          x[d] = clamped;
+        }
       } else {
         for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
       }

@@ -20,14 +20,11 @@ Progress::Progress(int64_t total, std::string label, bool enabled, std::FILE* ou
       last_draw_(start_ - std::chrono::hours(1)) {}
 
 Progress::Progress(int64_t total, std::string label, std::ostream* out, bool terminal, double log_interval_s)
-    : total_(total < 0 ? 0 : total),
-      label_(std::move(label)),
-      enabled_(out != nullptr),
-      tty_(terminal),
-      os_(out),
-      log_interval_s_(log_interval_s),
-      start_(std::chrono::steady_clock::now()),
-      last_draw_(start_ - std::chrono::hours(1)) {}
+    : Progress(total, std::move(label), false, nullptr, log_interval_s) {
+  enabled_ = out != nullptr;
+  tty_ = terminal;
+  os_ = out;
+}
 
 void Progress::resume_from(int64_t done) {
   std::lock_guard<std::mutex> lock(mutex_);
