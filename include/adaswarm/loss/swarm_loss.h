@@ -39,17 +39,57 @@ enum class LossKind {
   Custom,         ///< a user callable (see SwarmLoss)
 };
 enum class Reduction { Mean, Sum };
-/// Where the swarm starts: around the targets (reference) or around the output.
-enum class SwarmStart { Targets, Output };
-enum class Preset { Paper, Reference };
+/// Where the swarm starts (SPEC.md section 9; docs/fidelity.md says which to use).
+enum class SwarmStart {
+  /// The default: `Targets` for built-in losses (the paper preset, so the paper
+  /// tables reproduce) and a loss-driven `Output` start for custom losses, with
+  /// span max(start_span or 1, (span_scale or 1) x the output's spread).
+  Auto,
+  /// Around the targets (the reference): needs a target of the output's shape
+  /// (or class indices); others are refused naming both shapes.
+  Targets,
+  /// Around the current output y: the loss alone decides where the best goes.
+  Output,
+  /// Around a tensor of the output's shape given with SwarmLoss::set_center
+  /// (a coarse solution, a previous prediction).
+  Center,
+  /// Around the last batch's swarm best when it has this batch's shape
+  /// (full-batch training carries its search over); else like `Output`.
+  Previous,
+};
+/// Which groups keep their own personal and swarm bests.
+enum class Bests {
+  Batch,    ///< the whole batch is one fitness (the reference code)
+  Row,      ///< each sample (row) keeps its own best (paper preset)
+  Element,  ///< each output element keeps its own best (element-wise losses only)
+};
+/// The scale of the backward.
+enum class GradScale {
+  Swarm,   ///< (cbar / eta)(y - g) at the reduction's scale (SPEC.md section 3)
+  Unit,    ///< (y - g) at the reduction's scale: the gradient of 1/2 |y - g|^2
+  RowClip, ///< Unit with each row's (y - g) clipped to norm <= 1: for plain SGD
+};
+enum class Preset {
+  Paper,      ///< the paper's UCI settings (SPEC.md section 5)
+  Reference,  ///< the reference vision code's constants and quirks
+  Search,     ///< a global search for multi-modal element-wise losses
+};
 
 const char* to_string(LossKind k);
 LossKind loss_from_string(const std::string& s);  ///< mse, mae, bce, bce-logits, ce, huber, smooth-l1, hinge
 const char* to_string(Preset p);
-Preset preset_from_string(const std::string& s);  ///< paper, reference
+Preset preset_from_string(const std::string& s);  ///< paper, reference, search
+const char* to_string(SwarmStart s);
+SwarmStart start_from_string(const std::string& s);  ///< auto, targets, output, center, previous
+const char* to_string(Bests b);
+Bests bests_from_string(const std::string& s);  ///< batch, row, element
+const char* to_string(GradScale g);
+GradScale grad_scale_from_string(const std::string& s);  ///< swarm, unit, row-clip
 
-/// A user loss: positions [P, B, C] (P candidate outputs) and the target ->
-/// per-element [P, B, C] or per-sample [P, B] losses. Need not be differentiable.
+/// A user loss: positions [P, B, C] (P candidate outputs, CPU float) and the
+/// target exactly as given to forward (any shape and dtype; on the CPU during
+/// the search, on its own device for the loss value) -> per-element [P, B, C]
+/// or per-sample [P, B] losses. Need not be differentiable.
 using CustomLossFn = std::function<at::Tensor(const at::Tensor& positions, const at::Tensor& target)>;
 
 struct SwarmLossOptions {
@@ -65,14 +105,25 @@ struct SwarmLossOptions {
   TORCH_ARG(double, eta) = 0.1;
   /// true: the reference code's scale (no division by B or B*C, no grad_output).
   TORCH_ARG(bool, reference_scale) = false;
-  TORCH_ARG(SwarmStart, start) = SwarmStart::Targets;
-  /// Noise of the start: targets + start_noise * U(0,1) (regression / one-hot),
-  /// output + start_noise * U(-1,1) (SwarmStart::Output).
+  TORCH_ARG(SwarmStart, start) = SwarmStart::Auto;
+  /// Spread of the start when start_span and span_scale are 0: targets +
+  /// start_noise * U(0,1) (the reference), centre + start_noise * U(-1,1) (others).
   TORCH_ARG(double, start_noise) = 0.31622776601683794;  // sqrt(0.1)
-  /// Each sample (row) keeps its own best (true) or the whole batch is one fitness.
-  TORCH_ARG(bool, fitness_per_sample) = true;
+  /// Symmetric start: centre + U(-s, s) per element with s = start_span
+  /// (0: use start_noise as above)...
+  TORCH_ARG(double, start_span) = 0.0;
+  /// ... or s_c = max(start_span, span_scale * std of output column c over the
+  /// batch) when span_scale > 0 (a span that follows the output's spread).
+  TORCH_ARG(double, span_scale) = 0.0;
+  /// Which groups keep their own bests (fitness_per_sample(b) sets Row / Batch).
+  TORCH_ARG(Bests, bests) = Bests::Row;
   /// Keep the swarm from the previous batch when the shape allows.
   TORCH_ARG(bool, warm_start) = false;
+  /// The backward's scale (GradScale::Swarm is the paper's).
+  TORCH_ARG(GradScale, grad_scale) = GradScale::Swarm;
+  /// Warn (once, diagnostics().warning and c10's warning handler) after this many
+  /// consecutive blind batches (0: never).
+  TORCH_ARG(int64_t, warn_blind_after) = 20;
   /// Huber delta / smooth-L1 beta.
   TORCH_ARG(double, delta) = 1.0;
   /// Skip the swarm and use its ideal limit g = t (backward = y - t, scaled):
@@ -83,6 +134,12 @@ struct SwarmLossOptions {
   TORCH_ARG(bool, compare_with_autograd) = false;
 
  public:
+  /// Row (true) or Batch (false) bests: the paper's option name.
+  SwarmLossOptions& fitness_per_sample(bool per_sample) {
+    bests_ = per_sample ? Bests::Row : Bests::Batch;
+    return *this;
+  }
+  bool fitness_per_sample() const { return bests_ != Bests::Batch; }
   /// Throws std::invalid_argument naming the option when something is impossible.
   void validate() const;
 };
@@ -95,6 +152,20 @@ struct SwarmLossDiagnostics {
   int64_t evaluations = 0;
   double cosine = std::numeric_limits<double>::quiet_NaN();      ///< vs autograd (when asked)
   double norm_ratio = std::numeric_limits<double>::quiet_NaN();  ///< |approx| / |true|
+  /// The start the batch used (Auto resolved) and its mean half-width.
+  SwarmStart start = SwarmStart::Auto;
+  double span = std::numeric_limits<double>::quiet_NaN();
+  int64_t groups = 0;  ///< best groups: 1, B or B*C
+  /// Share of groups whose swarm best improved on the best of the start points.
+  double moved_share = std::numeric_limits<double>::quiet_NaN();
+  /// Share of groups in which every particle scored the same at every evaluation.
+  double flat_share = std::numeric_limits<double>::quiet_NaN();
+  /// The loss gave the swarm no signal in this batch: every group flat, or none moved.
+  bool blind = false;
+  int64_t blind_streak = 0;  ///< consecutive blind batches (this one included)
+  /// Non-empty once blind_streak has reached warn_blind_after (stays set).
+  std::string warning;
+  double grad_norm = std::numeric_limits<double>::quiet_NaN();  ///< |dL/dy| returned
 };
 
 /// The ordinary value of a built-in loss (no swarm): for evaluation and tests.
@@ -112,6 +183,10 @@ class SwarmLoss {
   /// on shape mismatch, empty batch or non-finite outputs.
   at::Tensor forward(const at::Tensor& output, const at::Tensor& target);
   at::Tensor operator()(const at::Tensor& output, const at::Tensor& target) { return forward(output, target); }
+
+  /// The centre of SwarmStart::Center: a tensor of the output's shape (any
+  /// device); an undefined tensor clears it. Checked against each batch.
+  void set_center(const at::Tensor& center);
 
   const SwarmLossOptions& options() const;
   const SwarmLossDiagnostics& diagnostics() const;

@@ -56,6 +56,9 @@ class AdaSwarm : public torch::optim::Optimizer {
  public:
   explicit AdaSwarm(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdaSwarmOptions defaults = {});
   explicit AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults = {});
+  /// With a custom loss callable (LossKind::Custom): the optimizer owns it, so
+  /// one torch::save / torch::load of the optimizer holds the whole state.
+  AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomLossFn custom);
 
   torch::Tensor step(LossClosure closure = nullptr) override;
   /// Saves Adam state, param groups AND the swarm loss's RNG / warm state.

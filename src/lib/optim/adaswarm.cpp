@@ -88,6 +88,12 @@ AdaSwarm::AdaSwarm(std::vector<torch::optim::OptimizerParamGroup> param_groups, 
 AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults)
     : AdaSwarm({torch::optim::OptimizerParamGroup(std::move(params))}, std::move(defaults)) {}
 
+AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomLossFn custom)
+    : Optimizer((check_options(defaults), std::vector<torch::optim::OptimizerParamGroup>{
+                                              torch::optim::OptimizerParamGroup(std::move(params))}),
+                std::make_unique<AdaSwarmOptions>(defaults)),
+      loss_(defaults.swarm(), std::move(custom)) {}
+
 torch::Tensor AdaSwarm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
   torch::Tensor loss = {};
