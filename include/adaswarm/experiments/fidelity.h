@@ -89,6 +89,7 @@ struct FidelityRow {
   double evaluations = 0;  ///< mean loss evaluations per estimate
   double zo_step = 0;      ///< c / sigma (zeroth-order rows)
   int64_t n = 0;           ///< estimates averaged (seeds with a non-zero autograd gradient)
+  int64_t failed = 0;      ///< estimates that threw (see FidelityResult::failures)
   double cosine_mean = 0, cosine_std = 0;          ///< vs autograd's dL/dy
   double norm_ratio_mean = 0, norm_ratio_std = 0;  ///< |estimate| / |autograd|
   /// Cosine with y - t* (t*: the target, one-hot for class indices): 1 means a
@@ -102,6 +103,8 @@ struct FidelityResult {
   std::vector<FidelityRow> rows;
   double seconds = 0;
   std::string uci_source, image_source;  ///< files read
+  /// One message per distinct failing configuration (the swarm loss threw).
+  std::vector<std::string> failures;
 };
 
 /// Runs everything; `log` (may be empty) receives one-line notes (training, data).

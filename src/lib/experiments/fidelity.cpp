@@ -162,6 +162,7 @@ at::Tensor target_for(LossKind k, const at::Tensor& labels, int64_t C) {
 struct Sample {
   double cosine = 0, norm_ratio = 0, pull = 0, moved = 0, evaluations = 0;
   bool valid = false;  // false: autograd's gradient is zero (no direction to compare)
+  bool failed = false;  // the estimator threw (the message goes to the log once)
 };
 
 /// Cosine / norm ratio of `est` against `truth`, and cosine with `pull`.
@@ -228,7 +229,8 @@ uint64_t hash_str(const std::string& s) {
 
 /// Every estimate for one probe batch, one seed, the given losses.
 void evaluate_probe(const FidelityOptions& o, const std::string& source, const Probe& probe,
-                    const std::vector<std::string>& losses, uint64_t seed, Accumulator& acc) {
+                    const std::vector<std::string>& losses, uint64_t seed, Accumulator& acc,
+                    std::map<std::string, int64_t>& failures) {
   const auto configs = grid(o);
   const int64_t C = probe.y.size(1);
   const int64_t nl = static_cast<int64_t>(losses.size()), nc = static_cast<int64_t>(configs.size());
@@ -276,12 +278,16 @@ void evaluate_probe(const FidelityOptions& o, const std::string& source, const P
       errors[task] = e.what();
     }
   }
+  // A configuration that throws is counted as a failure of its row (and its
+  // message logged once) rather than ending the whole run.
   for (int64_t task = 0; task < nl * nc; ++task)
     if (!errors[task].empty()) {
       const auto& cfg = configs[static_cast<size_t>(task % nc)];
-      throw std::runtime_error("fidelity: swarm run failed (" + source + ", " + probe.label + ", " +
-                               losses[task / nc] + ", preset " + cfg.preset + ", start " + cfg.start + "): " +
-                               errors[task]);
+      swarm_out[task] = Sample();
+      swarm_out[task].failed = true;
+      swarm_out[task].evaluations = static_cast<double>(cfg.particles * (cfg.iterations + 1));
+      ++failures["swarm run failed (" + source + ", " + losses[task / nc] + ", preset " + cfg.preset + ", start " +
+                 cfg.start + ", span " + num(cfg.span) + "): " + errors[task]];
     }
   // zeroth-order estimates at each (particles, iterations)'s evaluation count
   for (int64_t li = 0; li < nl; ++li) {
@@ -289,6 +295,11 @@ void evaluate_probe(const FidelityOptions& o, const std::string& source, const P
     const BatchedLossFn fn = batched_loss(k, targets[li]);
     std::map<std::pair<int64_t, int64_t>, double> evals;  // (P, I) -> the swarm's evaluation count
     for (int64_t ci = 0; ci < nc; ++ci) {
+      const auto& cfg = configs[static_cast<size_t>(ci)];
+      if (!swarm_out[li * nc + ci].failed)
+        evals.emplace(std::make_pair(cfg.particles, cfg.iterations), swarm_out[li * nc + ci].evaluations);
+    }
+    for (int64_t ci = 0; ci < nc; ++ci) {  // every configuration failed: P (I + 1)
       const auto& cfg = configs[static_cast<size_t>(ci)];
       evals.emplace(std::make_pair(cfg.particles, cfg.iterations), swarm_out[li * nc + ci].evaluations);
     }
@@ -416,6 +427,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
   };
   FidelityResult result;
   Accumulator acc;
+  std::map<std::string, int64_t> failures;
   const bool has_mlp = std::count(o.sources.begin(), o.sources.end(), Source::MLP_UCI) > 0;
   const bool has_cnn = std::count(o.sources.begin(), o.sources.end(), Source::CNN_FMNIST) > 0;
   const int64_t S = o.seeds, L = static_cast<int64_t>(o.losses.size());
@@ -436,7 +448,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
       for (const auto& l : o.losses) {
         const auto probes = mlp_probes(o, d, loss_from_string(l), seed);
         for (const auto& p : probes) {
-          evaluate_probe(o, to_string(Source::MLP_UCI), p, {l}, seed, acc);
+          evaluate_probe(o, to_string(Source::MLP_UCI), p, {l}, seed, acc, failures);
           bar.advance(1, fmt::format("mlp seed {} {} {}", seed, l, p.label));
         }
       }
@@ -458,12 +470,16 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
       const auto probes = cnn_probes(o, s, seed);
       for (const auto& p : probes)
         for (const auto& l : o.losses) {
-          evaluate_probe(o, to_string(Source::CNN_FMNIST), p, {l}, seed, acc);
+          evaluate_probe(o, to_string(Source::CNN_FMNIST), p, {l}, seed, acc, failures);
           bar.advance(1, fmt::format("cnn seed {} {} {}", seed, l, p.label));
         }
     }
   }
   bar.finish();
+  for (const auto& [msg, count] : failures) {
+    note(fmt::format("warning: {} ({} time(s))", msg, count));
+    result.failures.push_back(msg);
+  }
 
   // mean and std over seeds, in a stable order
   std::vector<Key> keys = acc.order;
@@ -471,7 +487,12 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
   for (const Key& k : keys) {
     const auto& v = acc.samples.at(k);
     std::vector<double> cos, ratio, pull, moved, ev;
+    int64_t failed = 0;
     for (const auto& s : v) {
+      if (s.failed) {
+        ++failed;
+        continue;
+      }
       pull.push_back(s.pull);
       ev.push_back(s.evaluations);
       if (std::isfinite(s.moved)) moved.push_back(s.moved);
@@ -494,6 +515,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
     r.evaluations = mean_of(ev);
     r.zo_step = r.estimator == "swarm" ? 0.0 : o.zo_step;
     r.n = static_cast<int64_t>(cos.size());
+    r.failed = failed;
     r.cosine_mean = mean_of(cos);
     r.cosine_std = std_of(cos);
     r.norm_ratio_mean = mean_of(ratio);
@@ -509,11 +531,11 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(c
 std::string to_csv(const std::vector<FidelityRow>& rows) {
   std::string out =
       "source,snapshot,snapshot_index,loss,estimator,preset,start,span,particles,iterations,grad_scale,evaluations,"
-      "zo_step,n,cosine_mean,cosine_std,norm_ratio_mean,norm_ratio_std,pull_cosine_mean,moved_share_mean\n";
+      "zo_step,n,failed,cosine_mean,cosine_std,norm_ratio_mean,norm_ratio_std,pull_cosine_mean,moved_share_mean\n";
   for (const auto& r : rows)
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.source,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.source,
                        r.snapshot, r.snapshot_index, r.loss, r.estimator, r.preset, r.start, r.span, r.particles,
-                       r.iterations, r.grad_scale, r.evaluations, r.zo_step, r.n, r.cosine_mean, r.cosine_std,
+                       r.iterations, r.grad_scale, r.evaluations, r.zo_step, r.n, r.failed, r.cosine_mean, r.cosine_std,
                        r.norm_ratio_mean, r.norm_ratio_std, r.pull_cosine_mean, r.moved_share_mean);
   return out;
 }
