@@ -4,7 +4,8 @@
 For each source (mlp-uci, cnn-fmnist) at its last snapshot:
   FIG/fidelity-cosine-SOURCE.png   cosine with autograd's dL/dy per loss: the swarm
                                    (paper preset, targets / output start) and SPSA /
-                                   Gaussian smoothing, at 60 and at the most evaluations
+                                   Gaussian smoothing (whole batch, per row), at the
+                                   fewest and at the most evaluations
   FIG/fidelity-evals-SOURCE.png    cosine against loss evaluations, one panel per loss
   FIG/fidelity-norm-SOURCE.png     norm ratio |estimate| / |autograd| of the swarm's
                                    gradient scales (swarm, unit, row-clip), log scale
@@ -22,6 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 NUMERIC = ("snapshot_index", "span", "particles", "iterations", "evaluations", "zo_step", "n", "cosine_mean",
            "cosine_std", "norm_ratio_mean", "norm_ratio_std", "pull_cosine_mean", "moved_share_mean")
@@ -74,12 +76,16 @@ def main():
         # 1. cosine per loss and estimator
         series = [("swarm targets", lambda r: swarm_default(r, "targets")),
                   ("swarm output", lambda r: swarm_default(r, "output")),
-                  ("spsa", lambda r: r["estimator"] == "spsa"), ("gauss", lambda r: r["estimator"] == "gauss")]
+                  ("spsa", lambda r: r["estimator"] == "spsa"), ("gauss", lambda r: r["estimator"] == "gauss"),
+                  ("spsa-row", lambda r: r["estimator"] == "spsa-row"),
+                  ("gauss-row", lambda r: r["estimator"] == "gauss-row")]
         fig, axes = plt.subplots(1, len(budgets), figsize=(6.5 * len(budgets), 4.2), squeeze=False)
         for ax, (P, I) in zip(axes[0], budgets):
             width = 0.8 / len(series)
             for si, (name, pick) in enumerate(series):
                 xs, ys, es = [], [], []
+                if not any(pick(r) for r in src):
+                    continue
                 for li, loss in enumerate(losses):
                     m = [r for r in src if r["loss"] == loss and r["particles"] == P and r["iterations"] == I and pick(r)]
                     if m and math.isfinite(m[0]["cosine_mean"]):
@@ -113,6 +119,10 @@ def main():
                 if pts:
                     ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", ms=3, label=name)
             ax.set_xscale("log")
+            ticks = sorted({r["evaluations"] for r in src if r["loss"] == loss and math.isfinite(r["evaluations"])})
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:.0f}" for t in ticks], fontsize=7)
             ax.set_ylim(-1, 1)
             ax.set_title(loss, fontsize=9)
             ax.set_xlabel("loss evaluations", fontsize=8)

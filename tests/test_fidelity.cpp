@@ -70,8 +70,8 @@ std::pair<int, std::string> shell(const std::string& cmd) {
 
 TEST(Fidelity, TinyRunGivesWellFormedRows) {
   const auto res = run_fidelity(tiny());
-  // 2 snapshots x (2 starts x 2 scales swarm + spsa + gauss)
-  ASSERT_EQ(res.rows.size(), 2u * (4 + 2));
+  // 2 snapshots x (2 starts x 2 scales swarm + spsa, gauss, spsa-row, gauss-row)
+  ASSERT_EQ(res.rows.size(), 2u * (4 + 4));
   for (const auto& r : res.rows) {
     SCOPED_TRACE(r.estimator + " " + r.start + " " + r.snapshot);
     EXPECT_EQ(r.source, "mlp-uci");
@@ -139,7 +139,7 @@ TEST(Fidelity, CnnProbeOnFashionMnist) {
   o.starts = {"targets"};
   o.grad_scales = {"swarm"};
   const auto res = run_fidelity(o);
-  ASSERT_EQ(res.rows.size(), 2u * 3u);
+  ASSERT_EQ(res.rows.size(), 2u * 5u);
   for (const auto& r : res.rows) {
     EXPECT_EQ(r.source, "cnn-fmnist");
     EXPECT_TRUE(std::isfinite(r.cosine_mean)) << r.loss << " " << r.estimator;

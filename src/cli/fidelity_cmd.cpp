@@ -25,7 +25,7 @@ struct FidelityArgs {
   std::vector<std::string> losses, sources, presets, starts, grad_scales;
   std::vector<double> spans;
   std::vector<int64_t> particles, iterations, mlp_epochs, cnn_steps;
-  int64_t seeds = 3, first_seed = 1, mlp_batch = 32, cnn_batch = 64;
+  int64_t seeds = 5, first_seed = 1, mlp_batch = 32, cnn_batch = 64;
   double zo_step = 1e-2;
   int threads = 0;
   std::string out = "fidelity.csv", data_dir, images_dir, uci_set = "iris";

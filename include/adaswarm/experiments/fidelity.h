@@ -7,7 +7,9 @@
 //   - the swarm loss's backward, over a grid of presets, starts, spans,
 //     particles, iterations and gradient scales;
 //   - SPSA and antithetic Gaussian smoothing at the same number of loss
-//     evaluations as the swarm run (loss/zeroth_order.h).
+//     evaluations as the swarm run (loss/zeroth_order.h), reading the batch's
+//     loss (spsa, gauss) or each row's share of it (spsa-row, gauss-row: the
+//     information the swarm's per-row bests use).
 // Each row is the mean and std over seeds of the cosine and norm ratio.
 //
 //   adaswarm::experiments::fidelity::FidelityOptions o;  o.quick = true;
@@ -40,7 +42,7 @@ struct FidelityOptions {
   std::vector<Source> sources = {Source::MLP_UCI, Source::CNN_FMNIST};
   /// Loss names (swarm_loss.h loss_from_string): the differentiable built-ins.
   std::vector<std::string> losses = {"mse", "mae", "huber", "smooth-l1", "bce-logits", "ce", "hinge"};
-  int64_t seeds = 3;
+  int64_t seeds = 5;
   uint64_t first_seed = 1;
   /// The grid (full factorial).
   std::vector<std::string> presets = {"paper", "reference", "search"};
@@ -79,7 +81,7 @@ struct FidelityRow {
   std::string snapshot;  ///< "epoch 10", "step 300"
   int64_t snapshot_index = 0;
   std::string loss;       ///< loss_from_string name
-  std::string estimator;  ///< swarm, spsa, gauss
+  std::string estimator;  ///< swarm, spsa, gauss, spsa-row, gauss-row
   /// Swarm configuration ("-" / 0 for the zeroth-order estimators, whose only
   /// setting is the evaluation count; their particles/iterations are those of
   /// the swarm run they are matched with).

@@ -36,8 +36,9 @@ const char* to_string(ZerothOrder m);            ///< "spsa", "gauss"
 ZerothOrder zeroth_order_from_string(const std::string& s);  ///< spsa, gauss (or gaussian)
 
 /// A loss on a batch of candidate outputs: candidates [N, B, C] (CPU, double)
-/// -> N loss values ([N], or anything with N elements). Need not be
-/// differentiable; called once per estimate.
+/// -> N loss values ([N], or anything with N elements), or with
+/// ZerothOrderOptions::per_row, [N, B]: each row's share of the loss (the rows
+/// summing to it). Need not be differentiable; called once per estimate.
 using BatchedLossFn = std::function<at::Tensor(const at::Tensor& candidates)>;
 
 struct ZerothOrderOptions {
@@ -48,6 +49,11 @@ struct ZerothOrderOptions {
   TORCH_ARG(uint64_t, seed) = 0;
   /// An independent stream for the same seed (e.g. one per batch).
   TORCH_ARG(uint64_t, stream) = 0;
+  /// Row-separable losses (every built-in: row b's share depends on y_b only):
+  /// the loss returns [2k, B] row shares and each row's slope multiplies its own
+  /// part of the direction. Same evaluations, B scalar readings each: what the
+  /// swarm's per-row bests (Bests::Row) see.
+  TORCH_ARG(bool, per_row) = false;
 
  public:
   /// Throws std::invalid_argument naming the option.
@@ -75,9 +81,10 @@ inline ZerothOrderEstimate gaussian_gradient(const BatchedLossFn& loss, const at
 
 /// A built-in loss as a BatchedLossFn: candidate n's value is
 /// plain_loss(kind, candidates[n], target, reduction, delta), computed for all
-/// candidates at once. target: class indices [B] (cross-entropy, hinge) or the
-/// output's shape [B, C]. Throws std::invalid_argument for LossKind::Custom.
+/// candidates at once; with per_row = true, [N, B] row shares of that value.
+/// target: class indices [B] (cross-entropy, hinge) or the output's shape
+/// [B, C]. Throws std::invalid_argument for LossKind::Custom.
 BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction reduction = Reduction::Mean,
-                           double delta = 1.0);
+                           double delta = 1.0, bool per_row = false);
 
 }  // namespace adaswarm

@@ -293,6 +293,7 @@ void evaluate_probe(const FidelityOptions& o, const std::string& source, const P
   for (int64_t li = 0; li < nl; ++li) {
     const LossKind k = loss_from_string(losses[li]);
     const BatchedLossFn fn = batched_loss(k, targets[li]);
+    const BatchedLossFn row_fn = batched_loss(k, targets[li], Reduction::Mean, 1.0, /*per_row=*/true);
     std::map<std::pair<int64_t, int64_t>, double> evals;  // (P, I) -> the swarm's evaluation count
     for (int64_t ci = 0; ci < nc; ++ci) {
       const auto& cfg = configs[static_cast<size_t>(ci)];
@@ -305,16 +306,19 @@ void evaluate_probe(const FidelityOptions& o, const std::string& source, const P
     }
     for (const auto& [pi, ev] : evals) {
       const int64_t pairs = std::max<int64_t>(1, static_cast<int64_t>(std::llround(ev / 2.0)));
-      for (ZerothOrder m : {ZerothOrder::SPSA, ZerothOrder::Gaussian}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        const ZerothOrder m = variant % 2 == 0 ? ZerothOrder::SPSA : ZerothOrder::Gaussian;
+        const bool per_row = variant >= 2;
         ZerothOrderOptions zo;
-        zo.pairs(pairs).step(o.zo_step).seed(seed).stream(
+        zo.pairs(pairs).step(o.zo_step).seed(seed).per_row(per_row).stream(
             mix(mix(hash_str(source), static_cast<uint64_t>(probe.index)),
-                mix(hash_str(losses[li]), static_cast<uint64_t>(pairs) * 2 + static_cast<uint64_t>(m))));
-        const auto est = zeroth_order_gradient(m, fn, probe.y, zo);
+                mix(hash_str(losses[li]), static_cast<uint64_t>(pairs) * 4 + static_cast<uint64_t>(variant))));
+        const auto est = zeroth_order_gradient(m, per_row ? row_fn : fn, probe.y, zo);
         Sample s = compare(est.grad, truth[li], pull);
         s.evaluations = static_cast<double>(est.evaluations);
         s.moved = std::numeric_limits<double>::quiet_NaN();
-        acc.add({source, probe.label, probe.index, losses[li], to_string(m), "-", "-", "-", 0.0, pi.first, pi.second},
+        acc.add({source, probe.label, probe.index, losses[li], std::string(to_string(m)) + (per_row ? "-row" : ""), "-",
+                 "-", "-", 0.0, pi.first, pi.second},
                 s);
       }
     }
@@ -566,7 +570,8 @@ std::string format_summary(const std::vector<FidelityRow>& rows) {
         std::string name, est, start;
       };
       for (const Line& ln : {Line{"swarm targets", "swarm", "targets"}, Line{"swarm output", "swarm", "output"},
-                             Line{"spsa", "spsa", ""}, Line{"gauss", "gauss", ""}}) {
+                             Line{"spsa", "spsa", ""}, Line{"gauss", "gauss", ""}, Line{"spsa-row", "spsa-row", ""},
+                             Line{"gauss-row", "gauss-row", ""}}) {
         const FidelityRow* r = find(src, loss, ln.est, ln.start, "swarm");
         if (!r) continue;
         any = true;

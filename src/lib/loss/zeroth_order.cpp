@@ -94,22 +94,27 @@ ZerothOrderEstimate zeroth_order_gradient(ZerothOrder method, const BatchedLossF
     at::NoGradGuard no_grad;
     values = loss(candidates);
   }
-  if (!values.defined() || values.numel() != 2 * k)
-    throw std::invalid_argument("zeroth-order estimate: the loss must return one value per candidate (" +
-                                std::to_string(2 * k) + "), got " +
-                                (values.defined() ? shape_str(values) : std::string("an undefined tensor")));
-  values = values.detach().to(at::kCPU, at::kDouble).reshape({2 * k});
+  const int64_t per = options.per_row() ? B : 1;  // readings per candidate
+  if (!values.defined() || values.numel() != 2 * k * per)
+    throw std::invalid_argument(
+        "zeroth-order estimate: the loss must return " +
+        std::string(options.per_row() ? "[2k, B] row shares (" + std::to_string(2 * k) + " x " + std::to_string(B) + ")"
+                                      : "one value per candidate (" + std::to_string(2 * k) + ")") +
+        ", got " + (values.defined() ? shape_str(values) : std::string("an undefined tensor")));
+  values = values.detach().to(at::kCPU, at::kDouble).reshape({2 * k, per});
   if (!at::isfinite(values).all().item<bool>())
     throw std::invalid_argument("zeroth-order estimate: the loss returned NaN or Inf for a perturbed output");
-  const at::Tensor slope = (values.slice(0, 0, k) - values.slice(0, k, 2 * k)) / (2.0 * c);  // [k]
-  const at::Tensor g = (slope.unsqueeze(1) * dirs).mean(0);                                  // [D]
+  // slope [k, per]: one reading per pair (and row); each multiplies its own rows of the direction
+  const at::Tensor slope = (values.slice(0, 0, k) - values.slice(0, k, 2 * k)) / (2.0 * c);
+  const at::Tensor g = options.per_row() ? (slope.unsqueeze(2) * dirs.reshape({k, B, C})).mean(0).reshape({D})
+                                         : (slope * dirs).mean(0);  // [D]
   ZerothOrderEstimate out;
   out.grad = g.reshape(y_in.sizes()).to(y_in.device(), y_in.scalar_type());
   out.evaluations = 2 * k;
   return out;
 }
 
-BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction reduction, double delta) {
+BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction reduction, double delta, bool per_row) {
   if (kind == LossKind::Custom)
     throw std::invalid_argument("batched_loss: a custom loss has no built-in value; pass your own BatchedLossFn");
   if (!target.defined()) throw std::invalid_argument("batched_loss: the target is undefined");
@@ -118,7 +123,7 @@ BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction re
   const bool index = !at::isFloatingType(target.scalar_type()) && target.scalar_type() != at::kBool;
   at::Tensor t = target.detach().to(at::kCPU);
   t = index ? t.to(at::kLong).contiguous() : t.to(at::kDouble).contiguous();
-  return [kind, t, index, reduction, delta](const at::Tensor& cand) -> at::Tensor {
+  return [kind, t, index, reduction, delta, per_row](const at::Tensor& cand) -> at::Tensor {
     if (cand.dim() != 3)
       throw std::invalid_argument("batched_loss: candidates must be [N, B, C], got " + shape_str(cand));
     const int64_t N = cand.size(0), B = cand.size(1), C = cand.size(2);
@@ -158,7 +163,11 @@ BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction re
         case LossKind::Custom: break;
       }
     }
-    return reduction == Reduction::Mean ? per.reshape({N, -1}).mean(1) : per.reshape({N, -1}).sum(1);
+    // row shares: each row's sum, divided like the reduction divides the whole
+    const double scale = reduction == Reduction::Mean ? 1.0 / static_cast<double>(per.numel() / N) : 1.0;
+    at::Tensor rows = per.dim() == 3 ? per.sum(2) : per;  // [N, B]
+    rows = rows * scale;
+    return per_row ? rows : rows.sum(1);
   };
 }
 
