@@ -200,6 +200,8 @@ class SwarmLoss {
   struct State;
 
  private:
+  struct Step;
+  void note_blindness(SwarmLossDiagnostics& diag);
   std::shared_ptr<State> state_;
 };
 

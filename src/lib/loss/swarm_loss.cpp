@@ -8,11 +8,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <vector>
+
+#include "fitness_kernels.h"
 
 namespace adaswarm {
 
@@ -175,11 +178,6 @@ bool is_index_target(const at::Tensor& t) {
   return !at::isFloatingType(t.scalar_type()) && t.scalar_type() != at::kBool;
 }
 
-/// Per-sample losses reduce over samples; element-wise over all elements.
-bool per_sample_kind(LossKind kind, const at::Tensor& target) {
-  return kind == LossKind::CrossEntropy || (kind == LossKind::Hinge && is_index_target(target));
-}
-
 at::Tensor reduce(const at::Tensor& v, Reduction r) { return r == Reduction::Mean ? v.mean() : v.sum(); }
 
 at::Tensor hinge_sign(const at::Tensor& t) { return at::where(t > 0, at::ones_like(t), -at::ones_like(t)); }
@@ -209,133 +207,7 @@ at::Tensor plain_loss(LossKind kind, const at::Tensor& y, const at::Tensor& t, R
   throw std::invalid_argument("plain_loss: a custom loss has no built-in value");
 }
 
-// ---------------------------------------------------------------------------
-// Fitness kernels on CPU float buffers: per particle, per row (sample).
-// ---------------------------------------------------------------------------
 namespace {
-
-inline float log_clamped(float v) { return std::max(std::log(v), -100.0f); }
-
-/// out[k] = exp(x[k]) for x[k] in [-87, 0] (the caller clamps: branches would
-/// stop GCC from vectorising), written so that GCC vectorises it at -O2 with
-/// SSE2 (given `omp simd`): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, a
-/// degree-6 polynomial for e^r (Cephes' expf coefficients, about 1 ulp), and 2^n
-/// built from its exponent bits.
-void exp_nonpositive(const float* __restrict x, float* __restrict out, int64_t n) {
-  constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds to an integer
-  // GCC's -O2 cost model will not vectorise a loop that needs a remainder loop;
-  // the OpenMP simd directive (the library is built with -fopenmp) asks it to.
-#pragma omp simd
-  for (int64_t k = 0; k < n; ++k) {
-    const float v = x[k];
-    const float fn = (v * kLog2e + kRound) - kRound;
-    const float r = (v - fn * kLn2Hi) - fn * kLn2Lo;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float er = p * r * r + r + 1.0f;
-    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(fn) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    out[k] = er * scale;
-  }
-}
-
-/// Cross-entropy of each of the B rows (C logits each): log-sum-exp minus the
-/// target logit (class indices) or the target-weighted sum (soft targets).
-void cross_entropy_rows(const float* pos, const float* tgt, const int64_t* idx, int64_t B, int64_t C,
-                        float* rows_out) {
-  // Scratch reused across calls (this runs for every particle of every evaluation).
-  thread_local std::vector<float> shifted, ex, mx;
-  const auto n = static_cast<size_t>(B * C);
-  if (shifted.size() < n) {
-    shifted.resize(n);
-    ex.resize(n);
-  }
-  if (mx.size() < static_cast<size_t>(B)) mx.resize(static_cast<size_t>(B));
-  for (int64_t b = 0; b < B; ++b) {
-    const float* y = pos + b * C;
-    float m = y[0];
-    for (int64_t c = 1; c < C; ++c) m = std::max(m, y[c]);
-    mx[b] = m;
-    // exp(-87) ~ 1.6e-38 instead of smaller values or 0: harmless in a softmax
-    // denominator that holds a 1.
-    for (int64_t c = 0; c < C; ++c) shifted[b * C + c] = std::max(y[c] - m, -87.0f);
-  }
-  exp_nonpositive(shifted.data(), ex.data(), B * C);
-  for (int64_t b = 0; b < B; ++b) {
-    const float* y = pos + b * C;
-    float se = 0.f;
-    for (int64_t c = 0; c < C; ++c) se += ex[b * C + c];
-    const float lse = mx[b] + std::log(se);
-    float s = 0.f;
-    if (idx) {
-      s = lse - y[idx[b]];
-    } else {
-      const float* t = tgt + b * C;
-      for (int64_t c = 0; c < C; ++c) s += t[c] * (lse - y[c]);
-    }
-    rows_out[b] = s;
-  }
-}
-
-/// rows_out[r] = loss of row r of `pos` (C values) against the target row.
-void row_losses(LossKind kind, const float* pos, const float* tgt, const int64_t* idx, int64_t B, int64_t C,
-                float delta, float* rows_out) {
-  if (kind == LossKind::CrossEntropy) return cross_entropy_rows(pos, tgt, idx, B, C, rows_out);
-  for (int64_t b = 0; b < B; ++b) {
-    const float* y = pos + b * C;
-    const float* t = tgt ? tgt + b * C : nullptr;
-    float s = 0.f;
-    switch (kind) {
-      case LossKind::MSE:
-        for (int64_t c = 0; c < C; ++c) s += (y[c] - t[c]) * (y[c] - t[c]);
-        break;
-      case LossKind::MAE:
-        for (int64_t c = 0; c < C; ++c) s += std::fabs(y[c] - t[c]);
-        break;
-      case LossKind::BCE:
-        for (int64_t c = 0; c < C; ++c) {
-          const float p = std::min(std::max(y[c], 0.0f), 1.0f);
-          s -= t[c] * log_clamped(p) + (1 - t[c]) * log_clamped(1 - p);
-        }
-        break;
-      case LossKind::BCEWithLogits:
-        for (int64_t c = 0; c < C; ++c)
-          s += std::max(y[c], 0.0f) - y[c] * t[c] + std::log1p(std::exp(-std::fabs(y[c])));
-        break;
-      case LossKind::Huber:
-        for (int64_t c = 0; c < C; ++c) {
-          const float d = std::fabs(y[c] - t[c]);
-          s += d <= delta ? 0.5f * d * d : delta * (d - 0.5f * delta);
-        }
-        break;
-      case LossKind::SmoothL1:
-        for (int64_t c = 0; c < C; ++c) {
-          const float d = std::fabs(y[c] - t[c]);
-          s += d < delta ? 0.5f * d * d / delta : d - 0.5f * delta;
-        }
-        break;
-      case LossKind::CrossEntropy: break;  // cross_entropy_rows
-      case LossKind::Hinge:
-        if (idx) {
-          const float yy = y[idx[b]];
-          for (int64_t c = 0; c < C; ++c)
-            if (c != idx[b]) s += std::max(0.0f, 1.0f - yy + y[c]);
-          s /= static_cast<float>(C);
-        } else {
-          for (int64_t c = 0; c < C; ++c) s += std::max(0.0f, 1.0f - (t[c] > 0 ? 1.0f : -1.0f) * y[c]);
-        }
-        break;
-      case LossKind::Custom: break;
-    }
-    rows_out[b] = s;
-  }
-}
 
 std::string shape_str(const at::Tensor& t) {
   std::ostringstream os;
@@ -410,13 +282,18 @@ struct SwarmLossFunction : public torch::autograd::Function<SwarmLossFunction> {
   }
 };
 
-}  // namespace
+/// One batch, validated and seen as [B, C].
+struct Batch {
+  at::Tensor output;  ///< [B, C] view of the output (with its autograd history)
+  at::Tensor target;  ///< built-in: [B, C] float or [B] int64; custom: as given
+  int64_t B = 0, C = 0;
+  bool index_target = false;  ///< class indices [B] in [0, C)
+  bool shaped_target = false; ///< a [B, C] float target (or class indices): target-bound starts can use it
+  at::Tensor target_bc;       ///< that [B, C] float target when shaped_target and not index_target
+};
 
-at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& target_in) {
-  State& st = *state_;
-  const SwarmLossOptions& o = st.options;
-  const LossKind kind = o.loss();
-  // ---- validate and view as [B, C] ------------------------------------------------
+/// Step 1: validate the inputs and view them as [B, C].
+Batch view_batch(LossKind kind, const at::Tensor& output_in, const at::Tensor& target_in) {
   if (!output_in.defined() || !target_in.defined())
     throw std::invalid_argument("swarm loss: output and target must be defined tensors");
   if (output_in.dim() < 1 || output_in.dim() > 2)
@@ -424,170 +301,346 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
                                 shape_str(output_in));
   if (!at::isFloatingType(output_in.scalar_type()))
     throw std::invalid_argument("swarm loss: output must be a floating-point tensor");
-  const at::Tensor output = output_in.dim() == 1 ? output_in.unsqueeze(1) : output_in;
-  const int64_t B = output.size(0), C = output.size(1);
+  Batch bt;
+  bt.output = output_in.dim() == 1 ? output_in.unsqueeze(1) : output_in;
+  bt.B = bt.output.size(0);
+  bt.C = bt.output.size(1);
+  const int64_t B = bt.B, C = bt.C;
   if (B == 0 || C == 0) throw std::invalid_argument("swarm loss: empty batch (output " + shape_str(output_in) + ")");
-  const bool index_target = is_index_target(target_in) && target_in.dim() == 1 &&
-                            (kind == LossKind::CrossEntropy || kind == LossKind::Hinge || kind == LossKind::Custom);
-  at::Tensor target;
-  if (index_target) {
+  const bool custom = kind == LossKind::Custom;
+  const bool looks_index = is_index_target(target_in) && target_in.dim() == 1 && target_in.size(0) == B;
+  const bool same_shape = target_in.numel() == bt.output.numel() &&
+                          (target_in.dim() == output_in.dim() ? target_in.sizes() == output_in.sizes()
+                                                              : target_in.dim() <= 2);
+  if (custom) {
+    // A custom loss takes its target as given; target-bound starts check it later.
+    bt.target = target_in;
+    if (looks_index && C > 1) {
+      const auto mn = target_in.min().item<int64_t>(), mx = target_in.max().item<int64_t>();
+      bt.index_target = bt.shaped_target = mn >= 0 && mx < C;
+    } else if (same_shape) {
+      bt.shaped_target = true;
+      bt.target_bc = target_in.reshape({B, C}).to(bt.output.dtype());
+    }
+    return bt;
+  }
+  const bool index_ok = looks_index || (is_index_target(target_in) && target_in.dim() == 1);
+  if (index_ok && (kind == LossKind::CrossEntropy || kind == LossKind::Hinge)) {
     if (target_in.size(0) != B)
       throw std::invalid_argument("swarm loss: target " + shape_str(target_in) + " does not match output " +
                                   shape_str(output_in) + " (expected " + std::to_string(B) + " class indices)");
-    target = target_in.to(at::kLong);
-    const auto mn = target.min().item<int64_t>(), mx = target.max().item<int64_t>();
+    bt.target = target_in.to(at::kLong);
+    const auto mn = bt.target.min().item<int64_t>(), mx = bt.target.max().item<int64_t>();
     if (mn < 0 || mx >= C)
       throw std::invalid_argument("swarm loss: class index out of range [0, " + std::to_string(C) +
                                   "): found " + std::to_string(mn < 0 ? mn : mx));
-  } else {
-    if (target_in.numel() != output.numel() ||
-        (target_in.dim() == output_in.dim() ? target_in.sizes() != output_in.sizes() : target_in.dim() > 2))
-      throw std::invalid_argument("swarm loss: target " + shape_str(target_in) + " does not match output " +
-                                  shape_str(output_in));
-    target = target_in.reshape({B, C}).to(output.dtype());
+    bt.index_target = bt.shaped_target = true;
+    return bt;
   }
-  if (!at::isfinite(output.detach()).all().item<bool>())
-    throw std::invalid_argument("swarm loss: output contains NaN or Inf");
+  if (!same_shape)
+    throw std::invalid_argument("swarm loss: target " + shape_str(target_in) + " does not match output " +
+                                shape_str(output_in));
+  bt.target = bt.target_bc = target_in.reshape({B, C}).to(bt.output.dtype());
+  bt.shaped_target = true;
+  return bt;
+}
 
-  // ---- the ordinary loss value --------------------------------------------------
-  const bool custom = kind == LossKind::Custom;
-  bool per_sample = per_sample_kind(kind, target);
-  at::Tensor value;
-  {
-    at::NoGradGuard no_grad;
+/// A custom loss's result checked: [P, B, C] or [P, B].
+void check_custom_result(const at::Tensor& l, int64_t P, int64_t B, int64_t C) {
+  const bool ok = (l.dim() == 3 && l.size(0) == P && l.size(1) == B && l.size(2) == C) ||
+                  (l.dim() == 2 && l.size(0) == P && l.size(1) == B);
+  if (!ok)
+    throw std::invalid_argument("swarm loss: a custom loss must return [P, B, C] or [P, B] = [" + std::to_string(P) +
+                                ", " + std::to_string(B) + ", " + std::to_string(C) + "] or [" + std::to_string(P) +
+                                ", " + std::to_string(B) + "], got " + shape_str(l));
+}
+
+/// Where the swarm of one batch starts, Auto resolved.
+struct StartPlan {
+  SwarmStart start = SwarmStart::Targets;
+  bool symmetric = false;      ///< centre + U(-s_c, s_c)
+  std::vector<float> span;     ///< s_c per column (symmetric)
+};
+
+/// Step 3: resolve the start of this batch (Auto, spans, shape checks).
+StartPlan plan_start(const SwarmLossOptions& o, const Batch& bt, const float* yp) {
+  StartPlan plan;
+  const bool custom = o.loss() == LossKind::Custom;
+  plan.start = o.start();
+  double span = o.start_span(), scale = o.span_scale();
+  if (plan.start == SwarmStart::Auto) {
+    plan.start = custom ? SwarmStart::Output : SwarmStart::Targets;
     if (custom) {
-      at::Tensor l = st.custom(output.detach().unsqueeze(0), index_target ? target : target);
-      if (l.dim() == 2) per_sample = true;
-      else if (l.dim() != 3)
-        throw std::invalid_argument("swarm loss: a custom loss must return [P, B, C] or [P, B], got " +
-                                    shape_str(l));
-      value = o.reduction() == Reduction::Mean ? l.mean() : l.sum();
-    } else {
-      value = plain_loss(kind, output.detach(), target, o.reduction(), o.delta());
+      // The loss-driven default (docs/fidelity.md): a span that follows the
+      // output's spread and is never below 1 output unit.
+      if (span == 0) span = 1.0;
+      if (scale == 0) scale = 1.0;
     }
   }
-  if (!(at::GradMode::is_enabled() && output_in.requires_grad())) return value;
+  if (plan.start == SwarmStart::Targets && !bt.shaped_target)
+    throw std::invalid_argument("swarm loss: the targets start needs a target of the output's shape " +
+                                shape_str(bt.output) + " (or " + std::to_string(bt.B) +
+                                " class indices), got target " + shape_str(bt.target) +
+                                "; start around the output (SwarmStart::Output or Auto) instead");
+  plan.symmetric = span > 0 || scale > 0;
+  if (plan.symmetric) {
+    plan.span.assign(static_cast<size_t>(bt.C), static_cast<float>(span));
+    if (scale > 0) {
+      for (int64_t c = 0; c < bt.C; ++c) {
+        double m = 0, m2 = 0;
+        for (int64_t b = 0; b < bt.B; ++b) m += yp[b * bt.C + c];
+        m /= static_cast<double>(bt.B);
+        for (int64_t b = 0; b < bt.B; ++b) m2 += (yp[b * bt.C + c] - m) * (yp[b * bt.C + c] - m);
+        const double sd = std::sqrt(m2 / static_cast<double>(bt.B));
+        plan.span[static_cast<size_t>(c)] = static_cast<float>(std::max(span, scale * sd));
+      }
+    }
+  }
+  return plan;
+}
 
-  // ---- the swarm on CPU float buffers ---------------------------------------------
-  const at::Tensor y = output.detach().to(at::kCPU, at::kFloat).contiguous();
-  const at::Tensor tcpu = index_target ? target.to(at::kCPU).contiguous()
-                                       : target.to(at::kCPU, at::kFloat).contiguous();
-  const float* yp = y.data_ptr<float>();
-  const int64_t* idx = index_target ? tcpu.data_ptr<int64_t>() : nullptr;
-  const float* tp = index_target ? nullptr : tcpu.data_ptr<float>();
-  const int64_t D = B * C;
-  // Scale that turns a sum of per-element (or per-sample) losses into the reduced loss.
-  const double red_scale =
-      o.reduction() == Reduction::Sum ? 1.0 : 1.0 / static_cast<double>(per_sample ? B : B * C);
+}  // namespace
 
-  std::vector<float> g(static_cast<size_t>(D));
-  double cbar;
-  SwarmLossDiagnostics diag;
-  if (o.ideal_limit()) {
-    // The swarm's ideal limit: g = t exactly, cbar at its expectation.
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t c = 0; c < C; ++c)
-        g[b * C + c] = idx ? (idx[b] == c ? 1.f : 0.f) : tp[b * C + c];
-    cbar = 0.5 * (o.swarm().c1() + o.swarm().c2());
-    diag.iterations = 0;
-  } else {
+// ---------------------------------------------------------------------------
+// The steps of SwarmLoss::forward
+// ---------------------------------------------------------------------------
+struct SwarmLoss::Step {
+  State& st;
+  const SwarmLossOptions& o;
+  const Batch& bt;
+  const float* yp;        // output, CPU float [B, C]
+  const float* tp;        // target, CPU float [B, C] (shaped targets only)
+  const int64_t* idx;     // class indices (index targets only)
+  at::Tensor target_cpu;  // custom: the target as given, on the CPU
+  int64_t D;
+  bool element = false;  // Bests::Element: one best group per output element
+  bool per_sample = false;
+  double red_scale = 1.0;
+
+  /// Step 4: the start positions [P x D] around the plan's centre.
+  std::vector<float> start_positions(const StartPlan& plan, int64_t P) {
+    const int64_t B = bt.B, C = bt.C;
+    const bool ce = o.loss() == LossKind::CrossEntropy;
+    // The centre of each element.
+    std::vector<float> centre(static_cast<size_t>(D));
+    switch (plan.start) {
+      case SwarmStart::Targets:
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t c = 0; c < C; ++c) {
+            const int64_t k = b * C + c;
+            const float tv = idx ? (idx[b] == c ? 1.f : 0.f) : tp[k];
+            // Cross-entropy (reference): -4 everywhere, 1 at the true class.
+            centre[static_cast<size_t>(k)] = ce ? -4.f + 5.f * tv : tv;
+          }
+        break;
+      case SwarmStart::Center: {
+        if (!st.center.defined())
+          throw std::invalid_argument("swarm loss: start 'center' needs a centre (SwarmLoss::set_center)");
+        if (st.center.numel() != D ||
+            !(st.center.dim() == 2 ? st.center.size(0) == B : st.center.dim() == 1 && C == 1))
+          throw std::invalid_argument("swarm loss: the start centre " + shape_str(st.center) +
+                                      " does not match the output " + shape_str(bt.output));
+        std::copy_n(st.center.data_ptr<float>(), D, centre.begin());
+        break;
+      }
+      case SwarmStart::Previous:
+        if (st.previous_B == B && st.previous_C == C && !st.previous_best.empty()) {
+          centre = st.previous_best;
+          break;
+        }
+        [[fallthrough]];
+      case SwarmStart::Output:
+      case SwarmStart::Auto:
+        std::copy_n(yp, D, centre.begin());
+        break;
+    }
+    std::vector<float> x0(static_cast<size_t>(P * D));
+    const float noise = static_cast<float>(o.start_noise());
+    for (int64_t i = 0; i < P; ++i) {
+      float* x = x0.data() + i * D;
+      for (int64_t k = 0; k < D; ++k) {
+        float u;
+        if (plan.symmetric) {
+          const double s = plan.span[static_cast<size_t>(k % C)];
+          u = static_cast<float>(st.rng.uniform(-s, s));
+        } else if (plan.start == SwarmStart::Targets) {
+          // The reference: U(0, 1) above the target (cross-entropy: unscaled).
+          u = ce ? static_cast<float>(st.rng.uniform()) : noise * static_cast<float>(st.rng.uniform());
+        } else {
+          u = noise * static_cast<float>(st.rng.uniform(-1.0, 1.0));
+        }
+        x[k] = centre[static_cast<size_t>(k)] + u;
+      }
+    }
+    return x0;
+  }
+
+  /// The fitness of P candidate outputs, one value per best group.
+  void fitness(const float* X, int64_t P, int64_t groups, float* out) {
+    const int64_t B = bt.B, C = bt.C;
+    const LossKind kind = o.loss();
+    if (kind == LossKind::Custom) {
+      at::Tensor pos = at::from_blob(const_cast<float*>(X), {P, B, C}, at::TensorOptions().dtype(at::kFloat));
+      at::Tensor l = st.custom(pos, target_cpu);
+      check_custom_result(l, P, B, C);
+      l = l.to(at::kCPU, at::kFloat).contiguous();
+      const float* lp = l.data_ptr<float>();
+      if (element && l.dim() == 3) {
+        for (int64_t k = 0; k < P * D; ++k) out[k] = static_cast<float>(lp[k] * red_scale);
+        return;
+      }
+      if (element)
+        throw std::invalid_argument("swarm loss: bests 'element' need a custom loss that returns per-element "
+                                    "losses [P, B, C], got " + shape_str(l));
+      if (l.dim() == 3) l = l.sum(2).contiguous();
+      reduce_rows(l.data_ptr<float>(), P, groups, out);
+      return;
+    }
+    if (element) {
+      for (int64_t i = 0; i < P; ++i)
+        detail::element_losses(kind, X + i * D, tp, D, static_cast<float>(o.delta()), out + i * D);
+      for (int64_t k = 0; k < P * D; ++k) out[k] = static_cast<float>(out[k] * red_scale);
+      return;
+    }
+    thread_local std::vector<float> rows;
+    rows.resize(static_cast<size_t>(P * B));
+    for (int64_t i = 0; i < P; ++i)
+      detail::row_losses(kind, X + i * D, tp, idx, B, C, static_cast<float>(o.delta()), rows.data() + i * B);
+    reduce_rows(rows.data(), P, groups, out);
+  }
+
+  /// [P, B] row losses -> per-row (groups = B) or whole-batch (groups = 1) fitness.
+  void reduce_rows(const float* lp, int64_t P, int64_t groups, float* out) const {
+    const int64_t B = bt.B;
+    for (int64_t i = 0; i < P; ++i) {
+      if (groups == B) {
+        for (int64_t b = 0; b < B; ++b) out[i * B + b] = static_cast<float>(lp[i * B + b] * red_scale);
+      } else {
+        double s = 0;
+        for (int64_t b = 0; b < B; ++b) s += lp[i * B + b];
+        out[i] = static_cast<float>(s * red_scale);
+      }
+    }
+  }
+
+  /// Step 5: run the swarm; returns its best g, fills cbar and the search diagnostics.
+  std::vector<float> search(double& cbar, SwarmLossDiagnostics& diag) {
+    const int64_t B = bt.B;
     swarm::SwarmOptions so = o.swarm();
-    so.rows(B).fitness_per_row(o.fitness_per_sample());
-    if (!st.swarm || st.swarm->dim() != D || st.swarm->options().rows() != B) {
+    const Bests bests = o.bests();
+    if (bests == Bests::Element && !(o.loss() == LossKind::Custom || detail::elementwise_kind(o.loss(), idx)))
+      throw std::invalid_argument(std::string("swarm loss: bests 'element' need an element-wise loss; '") +
+                                  to_string(o.loss()) + "' is per sample here");
+    element = bests == Bests::Element;
+    so.rows(element ? D : B).fitness_per_row(bests != Bests::Batch);
+    if (!st.swarm || st.swarm->dim() != D || st.swarm->options().rows() != so.rows() ||
+        st.swarm->options().fitness_per_row() != so.fitness_per_row()) {
       st.swarm = std::make_unique<swarm::Swarm<float>>(so, D);
     } else {
       st.swarm->options() = so;
     }
     swarm::Swarm<float>& sw = *st.swarm;
+    const int64_t P = so.particles();
     const bool warm = o.warm_start() && sw.evaluated();
+    const StartPlan plan = plan_start(o, bt, yp);
+    diag.start = plan.start;
     if (warm) {
       // Carry positions and velocities over; bests are re-evaluated on this batch.
       const std::vector<float> x = sw.positions(), v = sw.velocities();
       sw.reset(x.data(), v.data());
     } else {
-      // Start positions: around the targets (reference) or around the output.
-      std::vector<float> x0(static_cast<size_t>(so.particles() * D));
-      const float noise = static_cast<float>(o.start_noise());
-      for (int64_t i = 0; i < so.particles(); ++i) {
-        float* x = x0.data() + i * D;
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t c = 0; c < C; ++c) {
-            const int64_t k = b * C + c;
-            float base;
-            if (o.start() == SwarmStart::Output) {
-              base = yp[k] + noise * static_cast<float>(st.rng.uniform(-1.0, 1.0));
-            } else if (kind == LossKind::CrossEntropy) {
-              // Reference: -4 everywhere, 1 at the true class, plus U(0,1).
-              const float tv = idx ? (idx[b] == c ? 1.f : 0.f) : tp[k];
-              base = -4.f + 5.f * tv + static_cast<float>(st.rng.uniform());
-            } else if (idx) {
-              base = (idx[b] == c ? 1.f : 0.f) + noise * static_cast<float>(st.rng.uniform());
-            } else {
-              base = tp[k] + noise * static_cast<float>(st.rng.uniform());
-            }
-            x[k] = base;
-          }
-      }
+      const std::vector<float> x0 = start_positions(plan, P);
       sw.reset(x0.data());
+      double mean_span = o.start_noise();
+      if (plan.symmetric) {
+        mean_span = 0;
+        for (float s : plan.span) mean_span += s;
+        mean_span /= static_cast<double>(plan.span.size());
+      }
+      diag.span = mean_span;
     }
     sw.rng().set_state(st.rng.state());
-    const int64_t rows_out = so.fitness_per_row() ? B : 1;
-    std::vector<float> rowbuf(static_cast<size_t>(B));
-    const auto fitness = [&](const float* X, int64_t P, int64_t dim, float* out) {
-      if (custom) {
-        at::Tensor pos = at::from_blob(const_cast<float*>(X), {P, B, C}, at::TensorOptions().dtype(at::kFloat));
-        at::Tensor l = st.custom(pos, tcpu).to(at::kCPU, at::kFloat);
-        if (l.dim() == 3) l = l.sum(2);
-        if (l.dim() != 2 || l.size(0) != P || l.size(1) != B)
-          throw std::invalid_argument("swarm loss: a custom loss must return [P, B, C] or [P, B], got " +
-                                      shape_str(l));
-        l = l.contiguous();
-        const float* lp = l.data_ptr<float>();
-        for (int64_t i = 0; i < P; ++i) {
-          if (rows_out == B) {
-            for (int64_t b = 0; b < B; ++b) out[i * B + b] = static_cast<float>(lp[i * B + b] * red_scale);
-          } else {
-            double s = 0;
-            for (int64_t b = 0; b < B; ++b) s += lp[i * B + b];
-            out[i] = static_cast<float>(s * red_scale);
+    // Watch the search: did any particle score differently from the others in
+    // a group, and did the group's best improve on the start?
+    const int64_t G = sw.groups();
+    std::vector<char> varied(static_cast<size_t>(G), 0);
+    const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
+      fitness(X, np, G, out);
+      for (int64_t gi = 0; gi < G; ++gi) {
+        if (varied[static_cast<size_t>(gi)]) continue;
+        for (int64_t i = 1; i < np; ++i)
+          if (out[i * G + gi] != out[gi]) {
+            varied[static_cast<size_t>(gi)] = 1;
+            break;
           }
-        }
-        return;
-      }
-      for (int64_t i = 0; i < P; ++i) {
-        row_losses(kind, X + i * dim, tp, idx, B, C, static_cast<float>(o.delta()), rowbuf.data());
-        if (rows_out == B) {
-          for (int64_t b = 0; b < B; ++b) out[i * B + b] = static_cast<float>(rowbuf[b] * red_scale);
-        } else {
-          double s = 0;
-          for (int64_t b = 0; b < B; ++b) s += rowbuf[b];
-          out[i] = static_cast<float>(s * red_scale);
-        }
       }
     };
-    const auto info = sw.run(fitness, so.iterations());
+    sw.evaluate(fit);
+    const std::vector<float> start_best = sw.global_best_fitness();
+    const auto info = sw.run(fit, so.iterations());
     st.rng.set_state(sw.rng().state());
-    std::copy(sw.global_best().begin(), sw.global_best().end(), g.begin());
-    cbar = sw.cbar();
+    int64_t moved = 0, flat = 0;
+    for (int64_t gi = 0; gi < G; ++gi) {
+      moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < start_best[static_cast<size_t>(gi)];
+      flat += !varied[static_cast<size_t>(gi)];
+    }
+    diag.groups = G;
+    diag.moved_share = static_cast<double>(moved) / static_cast<double>(G);
+    diag.flat_share = static_cast<double>(flat) / static_cast<double>(G);
+    diag.blind = flat == G || moved == 0;
     diag.iterations = info.iterations;
-    diag.evaluations = info.evaluations;
+    diag.evaluations = sw.evaluations();
     diag.best_fitness = sw.best_fitness();
+    cbar = sw.cbar();
+    std::vector<float> g(sw.global_best().begin(), sw.global_best().end());
+    st.previous_best = g;
+    st.previous_B = bt.B;
+    st.previous_C = bt.C;
+    return g;
   }
-  diag.cbar = cbar;
 
-  // ---- dL/dy ~ (cbar / eta)(y - g), at the true gradient's scale -----------------
-  at::Tensor grad = at::empty({B, C}, at::TensorOptions().dtype(at::kFloat));
-  {
+  /// Step 6: dL/dy from y - g at the chosen scale.
+  at::Tensor gradient(const std::vector<float>& g, double cbar) const {
+    at::Tensor grad = at::empty({bt.B, bt.C}, at::TensorOptions().dtype(at::kFloat));
     float* gp = grad.data_ptr<float>();
-    const float k = static_cast<float>(cbar / o.eta() * (o.reference_scale() ? 1.0 : red_scale));
-    for (int64_t d = 0; d < D; ++d) gp[d] = k * (yp[d] - g[static_cast<size_t>(d)]);
+    const double scale = o.reference_scale() ? 1.0 : red_scale;
+    switch (o.grad_scale()) {
+      case GradScale::Swarm: {
+        const float k = static_cast<float>(cbar / o.eta() * scale);
+        for (int64_t d = 0; d < D; ++d) gp[d] = k * (yp[d] - g[static_cast<size_t>(d)]);
+        break;
+      }
+      case GradScale::Unit: {
+        const float k = static_cast<float>(scale);
+        for (int64_t d = 0; d < D; ++d) gp[d] = k * (yp[d] - g[static_cast<size_t>(d)]);
+        break;
+      }
+      case GradScale::RowClip:
+        for (int64_t b = 0; b < bt.B; ++b) {
+          double n2 = 0;
+          for (int64_t c = 0; c < bt.C; ++c) {
+            const double d = yp[b * bt.C + c] - g[static_cast<size_t>(b * bt.C + c)];
+            n2 += d * d;
+          }
+          const double n = std::sqrt(n2);
+          const float k = static_cast<float>(scale * (n > 1.0 ? 1.0 / n : 1.0));
+          for (int64_t c = 0; c < bt.C; ++c) {
+            const int64_t d = b * bt.C + c;
+            gp[d] = k * (yp[d] - g[static_cast<size_t>(d)]);
+          }
+        }
+        break;
+    }
+    return grad;
   }
-  if (o.compare_with_autograd() && !custom) {
-    at::Tensor y2 = output.detach().clone().requires_grad_(true);
+
+  /// Step 7 (optional): cosine and norm ratio against autograd's dL/dy.
+  void compare(const at::Tensor& grad, SwarmLossDiagnostics& diag) const {
+    at::Tensor y2 = bt.output.detach().clone().requires_grad_(true);
     at::Tensor l;
     {
       at::AutoGradMode enable(true);
-      l = plain_loss(kind, y2, target, o.reduction(), o.delta());
+      l = plain_loss(o.loss(), y2, bt.target, o.reduction(), o.delta());
     }
     at::Tensor tg = torch::autograd::grad({l}, {y2})[0].to(at::kCPU, at::kFloat).reshape({-1});
     at::Tensor ag = grad.reshape({-1});
@@ -595,6 +648,93 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
     diag.cosine = (tn > 0 && an > 0) ? (tg * ag).sum().item<double>() / (tn * an) : 0.0;
     diag.norm_ratio = tn > 0 ? an / tn : std::numeric_limits<double>::infinity();
   }
+};
+
+/// Step 8: the blind-search streak and its one warning.
+void SwarmLoss::note_blindness(SwarmLossDiagnostics& diag) {
+  State& st = *state_;
+  st.blind_streak = diag.blind ? st.blind_streak + 1 : 0;
+  diag.blind_streak = st.blind_streak;
+  const int64_t after = st.options.warn_blind_after();
+  if (after > 0 && st.blind_streak >= after && st.warning.empty()) {
+    const bool targets = diag.start == SwarmStart::Targets;
+    st.warning = "swarm loss '" + std::string(to_string(st.options.loss())) + "': the loss gave the swarm no signal for " +
+                 std::to_string(st.blind_streak) +
+                 " consecutive batches (every particle scored the same, or no best improved on its start), so "
+                 "the gradient is a pull toward the start, not toward lower loss. " +
+                 (targets ? std::string("The swarm starts around the targets, where this loss is already at its "
+                                        "best; start around the output (SwarmStart::Output, or Auto for a custom "
+                                        "loss) with a span that reaches lower loss.")
+                          : std::string("Widen the start span (start_span / span_scale) so that candidates reach "
+                                        "lower loss, or check that the loss depends on its input."));
+    TORCH_WARN(st.warning);
+  }
+  diag.warning = st.warning;
+}
+
+at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& target_in) {
+  State& st = *state_;
+  const SwarmLossOptions& o = st.options;
+  const LossKind kind = o.loss();
+  const bool custom = kind == LossKind::Custom;
+  // ---- 1. validate and view as [B, C] -----------------------------------------------
+  const Batch bt = view_batch(kind, output_in, target_in);
+  if (!at::isfinite(bt.output.detach()).all().item<bool>())
+    throw std::invalid_argument("swarm loss: output contains NaN or Inf");
+  if (o.ideal_limit() && !bt.shaped_target)
+    throw std::invalid_argument("swarm loss: ideal_limit needs a target of the output's shape " +
+                                shape_str(output_in) + ", got " + shape_str(target_in));
+
+  // ---- 2. the ordinary loss value -------------------------------------------------
+  bool per_sample = !custom && (kind == LossKind::CrossEntropy || (kind == LossKind::Hinge && bt.index_target));
+  at::Tensor value;
+  {
+    at::NoGradGuard no_grad;
+    if (custom) {
+      at::Tensor l = st.custom(bt.output.detach().unsqueeze(0), bt.target);
+      check_custom_result(l, 1, bt.B, bt.C);
+      per_sample = l.dim() == 2;
+      value = o.reduction() == Reduction::Mean ? l.mean() : l.sum();
+    } else {
+      value = plain_loss(kind, bt.output.detach(), bt.target, o.reduction(), o.delta());
+    }
+  }
+  if (!(at::GradMode::is_enabled() && output_in.requires_grad())) return value;
+
+  // ---- 3-5. the swarm on CPU float buffers ----------------------------------------
+  const at::Tensor y = bt.output.detach().to(at::kCPU, at::kFloat).contiguous();
+  at::Tensor idx_cpu, t_cpu;
+  if (bt.index_target) idx_cpu = bt.target.to(at::kCPU, at::kLong).contiguous();
+  if (bt.target_bc.defined()) t_cpu = bt.target_bc.to(at::kCPU, at::kFloat).contiguous();
+  Step step{st, o, bt, y.data_ptr<float>(), t_cpu.defined() ? t_cpu.data_ptr<float>() : nullptr,
+            bt.index_target ? idx_cpu.data_ptr<int64_t>() : nullptr, at::Tensor(), bt.B * bt.C};
+  step.per_sample = per_sample;
+  if (custom) step.target_cpu = bt.target.to(at::kCPU);
+  // Scale that turns a sum of per-element (or per-sample) losses into the reduced loss.
+  step.red_scale =
+      o.reduction() == Reduction::Sum ? 1.0 : 1.0 / static_cast<double>(per_sample ? bt.B : bt.B * bt.C);
+
+  std::vector<float> g;
+  double cbar;
+  SwarmLossDiagnostics diag;
+  if (o.ideal_limit()) {
+    // The swarm's ideal limit: g = t exactly, cbar at its expectation.
+    g.resize(static_cast<size_t>(step.D));
+    for (int64_t b = 0; b < bt.B; ++b)
+      for (int64_t c = 0; c < bt.C; ++c)
+        g[static_cast<size_t>(b * bt.C + c)] = step.idx ? (step.idx[b] == c ? 1.f : 0.f) : step.tp[b * bt.C + c];
+    cbar = 0.5 * (o.swarm().c1() + o.swarm().c2());
+    diag.start = SwarmStart::Targets;
+  } else {
+    g = step.search(cbar, diag);
+  }
+  diag.cbar = cbar;
+
+  // ---- 6. dL/dy ~ (cbar / eta)(y - g), at the true gradient's scale -----------------
+  at::Tensor grad = step.gradient(g, cbar);
+  diag.grad_norm = grad.norm().item<double>();
+  if (o.compare_with_autograd() && !custom) step.compare(grad, diag);
+  if (!o.ideal_limit()) note_blindness(diag);
   st.diagnostics = diag;
   grad = grad.to(output_in.device(), output_in.scalar_type()).reshape(output_in.sizes());
   return SwarmLossFunction::apply(output_in, value, grad, !o.reference_scale());
