@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   adaswarm::cli::add_train_command(app);
   adaswarm::cli::add_pgso_command(app);
   adaswarm::cli::add_fidelity_command(app);
+  adaswarm::cli::add_usecases_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,115 @@
+// `adaswarm usecases`: the hard-loss use cases with their controls (SPEC.md
+// section 10, docs/usecases.md). Flags in, one library call out.
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adaswarm/data/uci.h"
+#include "adaswarm/experiments/usecases.h"
+#include "commands.h"
+
+namespace adaswarm::cli {
+
+namespace {
+struct UsecasesArgs {
+  std::vector<std::string> tasks, arms;
+  int64_t seeds = 5, first_seed = 1;
+  int jobs = 0;
+  std::string out = "usecases", data_dir;
+  bool quick = false, resume = false, overwrite = false, no_fields = false, no_progress = false;
+  int64_t stop_after = -1;
+};
+
+std::vector<std::string> split_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = item.find(',', start);
+      const std::string part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+void run(const UsecasesArgs& a, CLI::App& cmd) {
+  namespace uc = adaswarm::experiments::usecases;
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  if (a.seeds < 1 || a.seeds > 1000) throw std::invalid_argument("--seeds must be in [1, 1000], got " + std::to_string(a.seeds));
+  if (a.first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0, got " + std::to_string(a.first_seed));
+  if (cmd.count("--jobs") && (a.jobs < 1 || a.jobs > static_cast<int>(hw)))
+    throw std::invalid_argument("--jobs must be in [1, " + std::to_string(hw) + "] (the cores), got " +
+                                std::to_string(a.jobs));
+  if (a.resume && a.overwrite) throw std::invalid_argument("--resume and --overwrite exclude each other");
+  uc::UsecasesConfig cfg;
+  auto keys = split_list(a.tasks);
+  if (keys.size() == 1 && keys[0] == "all") keys.clear();
+  const std::string dir = data::find_data_dir(a.data_dir, {ADASWARM_DATA_DIR, ADASWARM_INSTALLED_DATA_DIR});
+  cfg.tasks = uc::select_tasks(dir, keys);
+  const auto arms = split_list(a.arms);
+  if (!arms.empty() && !(arms.size() == 1 && arms[0] == "all")) {
+    cfg.arms.clear();
+    for (const auto& s : arms) {
+      try {
+        cfg.arms.push_back(uc::arm_from_string(s));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("--arms: ") + e.what());
+      }
+    }
+  }
+  cfg.seeds = cmd.count("--seeds") || !a.quick ? a.seeds : 2;
+  cfg.first_seed = static_cast<uint64_t>(a.first_seed);
+  cfg.epoch_scale = a.quick ? 0.5 : 1.0;
+  cfg.jobs = a.jobs > 0 ? a.jobs : static_cast<int>(hw);
+  cfg.out_dir = a.out;
+  cfg.resume = a.resume;
+  cfg.overwrite = a.overwrite;
+  cfg.dump_fields = !a.no_fields;
+  cfg.max_runs = a.stop_after;
+  cfg.progress = !a.no_progress;
+  std::fprintf(stderr, "adaswarm usecases: %zu task(s), %lld seed(s), epochs x%.2g, %d job(s)%s -> %s\n",
+               cfg.tasks.size(), static_cast<long long>(cfg.seeds), cfg.epoch_scale, cfg.jobs,
+               cfg.resume ? ", resuming" : "", cfg.out_dir.c_str());
+  const auto rep = uc::run_and_report(cfg);
+  if (rep.outcome.remaining > 0) {
+    std::fprintf(stderr, "stopped after %lld new run(s); %lld left: rerun with --resume\n",
+                 static_cast<long long>(rep.outcome.executed), static_cast<long long>(rep.outcome.remaining));
+    return;
+  }
+  std::cout << rep.text << std::flush;
+  std::fprintf(stderr, "wrote %s/{runs.jsonl,usecases.txt,usecases.csv,usecases.json}%s\n", cfg.out_dir.c_str(),
+               cfg.dump_fields ? " and fields/" : "");
+}
+}  // namespace
+
+void add_usecases_command(CLI::App& app) {
+  auto args = std::make_shared<UsecasesArgs>();
+  auto* cmd = app.add_subcommand("usecases", "Hard-loss use cases: AdaSwarm vs Adam, surrogate, SPSA, ideal limit "
+                                             "and the constant-loss control (docs/usecases.md)");
+  cmd->add_option("--tasks", args->tasks,
+                  "comma list (default all): multiwell, multiwell-hard, step, codebook, unwrap, tof, simulator, "
+                  "zero-one-iris, zero-one-breast-cancer, zero-one-wine");
+  cmd->add_option("--arms", args->arms,
+                  "comma list (default all): adam, surrogate, adaswarm, adaswarm-targets, adaswarm-search, constant, "
+                  "spsa, ideal");
+  cmd->add_option("--seeds", args->seeds, "seeds per (task, arm), paired; a win needs >= 5")->capture_default_str();
+  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->capture_default_str();
+  cmd->add_option("--jobs,-j", args->jobs, "parallel runs, 1 .. the cores (default: all cores; one intra-op thread each)");
+  cmd->add_option("--out", args->out, "output folder: runs.jsonl, usecases.{txt,csv,json}, fields/")->capture_default_str();
+  cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
+  cmd->add_flag("--quick", args->quick, "2 seeds (unless --seeds) and half the epochs: the smoke run");
+  cmd->add_flag("--resume", args->resume, "keep the finished runs in OUT/runs.jsonl and run the rest");
+  cmd->add_flag("--overwrite", args->overwrite, "replace the results already in OUT");
+  cmd->add_flag("--no-fields", args->no_fields, "do not write the grid tasks' predicted fields (OUT/fields/*.csv)");
+  cmd->add_flag("--no-progress", args->no_progress, "no progress bar");
+  cmd->add_option("--stop-after", args->stop_after, "stop after N new runs (simulates an interruption)")->group("");
+  cmd->callback([args, cmd] { run(*args, *cmd); });
+}
+
+}  // namespace adaswarm::cli

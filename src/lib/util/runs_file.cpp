@@ -1,0 +1,88 @@
+#include "adaswarm/util/runs_file.h"
+
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "adaswarm/util/atomic_file.h"
+
+namespace adaswarm::util {
+
+std::vector<std::string> open_runs_file(const std::string& path, const std::string& fingerprint, bool resume) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  if (!resume) {
+    write_file_atomic(path, "");
+    return {};
+  }
+  const auto lines = read_complete_lines(path);
+  std::vector<std::string> kept;
+  std::string text;
+  int64_t lineno = 0;
+  for (const auto& line : lines) {
+    ++lineno;
+    text += line + "\n";
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception&) {
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": not a JSON line; cannot resume from this file");
+    }
+    const std::string theirs = j.is_object() ? j.value("fingerprint", "") : "";
+    if (theirs != fingerprint)
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": written with other settings (" + theirs +
+                               ") than this run (" + fingerprint + "); drop --resume or choose another --out");
+    kept.push_back(line);
+  }
+  write_file_atomic(path, text);  // without a torn last line: appends start on a fresh line
+  return kept;
+}
+
+void run_jobs(size_t n, int jobs, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  const int nthreads = std::max(1, std::min<int>(jobs, static_cast<int>(n)));
+  const int saved = at::get_num_threads();
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex mutex;
+  auto worker = [&] {
+    at::set_num_threads(1);
+    omp_set_num_threads(1);
+    for (;;) {
+      if (failed) return;
+      const size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+        return;
+      }
+    }
+  };
+  at::set_num_threads(1);
+  if (nthreads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < nthreads; ++t) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+  at::set_num_threads(saved);
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace adaswarm::util
