@@ -1,0 +1,260 @@
+// Hard-loss use cases (docs/usecases.md): generators deterministic per seed,
+// losses right on hand-made points, the constant control does not learn, short
+// runs beat the untrained network where the docs claim a win, the runner is
+// independent of --jobs and resumes, the CLI names bad flags.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adaswarm/experiments/usecases.h"
+#include "temp_dir.h"
+
+using namespace adaswarm::experiments::usecases;
+
+namespace {
+const std::string kDataDir = ADASWARM_DATA_DIR;
+constexpr double kPi = 3.14159265358979323846;
+
+const Task& task(const std::string& key) {
+  static const std::vector<Task> tasks = all_tasks(kDataDir);
+  for (const auto& t : tasks)
+    if (t.key == key) return t;
+  throw std::invalid_argument(key);
+}
+
+bool same(const at::Tensor& a, const at::Tensor& b) {
+  if (a.defined() != b.defined()) return false;
+  return !a.defined() || (a.sizes() == b.sizes() && a.dtype() == b.dtype() && torch::equal(a, b));
+}
+bool same_data(const TaskData& a, const TaskData& b) {
+  return same(a.x_train, b.x_train) && same(a.target_train, b.target_train) && same(a.x_test, b.x_test) &&
+         same(a.target_test, b.target_test) && same(a.truth_train, b.truth_train) && same(a.truth_test, b.truth_test);
+}
+
+std::pair<int, std::string> shell(const std::string& cmd) {
+  std::string out;
+  FILE* f = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!f) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  const int status = ::pclose(f);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+}  // namespace
+
+TEST(Usecases, GeneratorsAreDeterministicPerSeedAndDifferAcrossSeeds) {
+  for (const auto& t : all_tasks(kDataDir)) {
+    const auto a = t.generate(3), b = t.generate(3), c = t.generate(4);
+    EXPECT_TRUE(same_data(a, b)) << t.key;
+    EXPECT_FALSE(same_data(a, c)) << t.key;
+    EXPECT_EQ(a.x_train.size(0), a.target_train.size(0)) << t.key;
+    EXPECT_EQ(a.x_test.size(0), a.target_test.size(0)) << t.key;
+    EXPECT_EQ(a.truth_test.defined(), t.known_minimiser) << t.key;
+    // the loss takes [P, B, C] candidates and the target as generated
+    const auto l = t.loss(torch::zeros({3, a.x_train.size(0), t.outputs}), a.target_train);
+    EXPECT_EQ(l.size(0), 3) << t.key;
+    EXPECT_EQ(l.size(1), a.x_train.size(0)) << t.key;
+    EXPECT_EQ(l.dim() == 3, t.element_wise) << t.key;
+    if (t.known_minimiser) {  // the known minimiser is (near) the loss's minimum
+      const auto at_truth = t.loss(a.truth_train.unsqueeze(0), a.target_train).mean().item<double>();
+      const auto at_zero = l.mean().item<double>();
+      EXPECT_LT(at_truth, 0.25 * at_zero + 1e-6) << t.key;
+    }
+  }
+}
+
+TEST(Usecases, MultiWellStepAndCodebookLossesOnHandMadePoints) {
+  const auto t = torch::tensor({{0.1f}, {1.2f}});
+  auto at = [&](const Task& task, float y0, float y1) {
+    return task.loss(torch::tensor({{y0}, {y1}}).unsqueeze(0), t).flatten();
+  };
+  const auto mw = at(task("multiwell"), 0.1f, 1.2f);
+  EXPECT_NEAR(mw[0].item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(mw[1].item<double>(), 0.0, 1e-6);
+  // the next well of 0.1 r^2 + 1 - cos(3 r): r = 2 pi / 3, value 0.1 r^2
+  const float r = static_cast<float>(2 * kPi / 3);
+  EXPECT_NEAR(at(task("multiwell"), 0.1f + r, 1.2f)[0].item<double>(), 0.1 * r * r, 1e-4);
+  EXPECT_GT(at(task("multiwell"), 0.1f + r / 2, 1.2f)[0].item<double>(), 1.5);  // the barrier between
+  const float rh = static_cast<float>(2 * kPi / 5);
+  EXPECT_NEAR(at(task("multiwell-hard"), 0.1f - rh, 1.2f)[0].item<double>(), 0.05 * rh * rh, 1e-4);
+  // step: |round(y) - round(t)|
+  const auto st = at(task("step"), 0.4f, 3.6f);
+  EXPECT_EQ(st[0].item<double>(), 0.0);
+  EXPECT_EQ(st[1].item<double>(), 3.0);
+  // codebook {-3, -1.5, -0.5, 0.5, 1.5, 3}
+  const auto q = codebook_quantize(torch::tensor({0.1f, 2.4f, -9.0f, -0.9f, 1.2f}));
+  EXPECT_TRUE(torch::equal(q, torch::tensor({0.5f, 3.0f, -3.0f, -0.5f, 1.5f})));
+  const auto cb = at(task("codebook"), 2.4f, -2.0f);
+  EXPECT_EQ(cb[0].item<double>(), 2.5);  // q(2.4) = 3 vs q(0.1) = 0.5
+  EXPECT_EQ(cb[1].item<double>(), 3.0);  // q(-2) = -1.5 vs q(1.2) = 1.5
+  EXPECT_EQ(at(task("codebook"), 0.3f, 1.1f).sum().item<double>(), 0.0);
+}
+
+TEST(Usecases, UnwrappingLossIsZeroAtTheTruthAndAtItsAliasesOnly) {
+  const std::vector<double> lambdas = {1.0, 1.2};
+  const auto d = torch::linspace(0.2, 2.8, 50).unsqueeze(1);
+  const auto phases = torch::cat({wrap_phase(4 * kPi * d / 1.0), wrap_phase(4 * kPi * d / 1.2)}, 1);
+  EXPECT_LE(phases.abs().max().item<double>(), kPi + 1e-6);
+  auto loss_at = [&](double shift) {
+    return two_wavelength_loss((d + shift).unsqueeze(0).to(torch::kDouble), phases.to(torch::kDouble), lambdas);
+  };
+  EXPECT_LT(loss_at(0).abs().max().item<double>(), 1e-5);
+  // both phases shift by whole turns at once: 4 pi s / 1.0 = 12 pi and 4 pi s / 1.2 = 10 pi for s = 3.0
+  EXPECT_LT(loss_at(3.0).abs().max().item<double>(), 1e-5);
+  EXPECT_LT(loss_at(-3.0).abs().max().item<double>(), 1e-5);
+  // one wavelength's alias alone is not one: s = 0.5 turns phase 1 by 2 pi, phase 2 by 5 pi / 3
+  EXPECT_NEAR(loss_at(0.5).mean().item<double>(), 1 - std::cos(5 * kPi / 3), 1e-4);
+  EXPECT_NEAR(loss_at(0.6).mean().item<double>(), 1 - std::cos(4 * kPi * 0.6), 1e-4);
+  for (double s = 0.05; s < 2.95; s += 0.05) EXPECT_GT(loss_at(s).min().item<double>(), 1e-3) << "shift " << s;
+  // time of flight: the combined ambiguity distance c / (2 * 5 MHz)
+  const double c = 299792458.0;
+  const std::vector<double> tl = {c / 20e6, c / 25e6};
+  const auto z = torch::linspace(2, 18, 20, torch::kDouble).unsqueeze(1);
+  const auto zp = torch::cat({wrap_phase(4 * kPi * z / tl[0]), wrap_phase(4 * kPi * z / tl[1])}, 1);
+  EXPECT_LT(two_wavelength_loss(z.unsqueeze(0), zp, tl).abs().max().item<double>(), 1e-9);
+  EXPECT_LT(two_wavelength_loss((z + c / (2 * 5e6)).unsqueeze(0), zp, tl).abs().max().item<double>(), 1e-9);
+  EXPECT_GT(two_wavelength_loss((z + c / (2 * 20e6)).unsqueeze(0), zp, tl).min().item<double>(), 0.1);
+  // the generated unwrapping data: the noisy loss at the truth is small, and 0 without noise
+  const auto data = task("unwrap").generate(1);
+  EXPECT_LT(task("unwrap").loss(data.truth_train.unsqueeze(0), data.target_train).mean().item<double>(), 0.1);
+  EXPECT_GT(data.truth_test.max().item<double>() - data.truth_test.min().item<double>(), 2.5);
+}
+
+TEST(Usecases, ActuatorHasItsDeadZoneSaturationAndQuantisation) {
+  const auto s0 = torch::zeros({1});
+  auto sim = [&](double u, double s) { return actuator(torch::tensor({u}), torch::tensor({s})).item<double>(); };
+  EXPECT_EQ(sim(0.2, 0), 0.0);
+  EXPECT_EQ(sim(-0.29, 0.9), 0.0);
+  EXPECT_NEAR(sim(0.8, 0), 0.5, 1e-6);
+  EXPECT_NEAR(sim(0.84, 0), 0.5, 1e-6);  // 0.54 -> 0.5
+  EXPECT_NEAR(sim(10, 1), 2.0, 1e-6);
+  EXPECT_NEAR(sim(-10, -1), -2.0, 1e-6);
+  EXPECT_NEAR(sim(1.3, -1), 0.5, 1e-6);  // gain 0.5
+  // the known minimiser reaches the desired effect within half a quantum
+  const auto d = task("simulator").generate(2);
+  const auto e = d.target_test.select(1, 0).unsqueeze(1), s = d.target_test.select(1, 1).unsqueeze(1);
+  EXPECT_LE((actuator(d.truth_test, s) - e).abs().max().item<double>(), 0.05 + 1e-5);
+  EXPECT_LE(task("simulator").error(d.truth_test, d), 0.05);
+}
+
+TEST(Usecases, ZeroOneLossAndArmsThatApply) {
+  const auto& t = task("zero-one-iris");
+  const auto y = torch::tensor({{2.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 3.0f}}).unsqueeze(0);
+  EXPECT_TRUE(torch::equal(t.loss(y, torch::tensor({0, 1})).flatten(), torch::tensor({0.0f, 1.0f})));
+  EXPECT_FALSE(t.applies(Arm::Adam));
+  EXPECT_FALSE(t.applies(Arm::AdaSwarmSearch));
+  EXPECT_FALSE(t.applies(Arm::Ideal));
+  EXPECT_TRUE(t.applies(Arm::Surrogate));
+  EXPECT_FALSE(task("unwrap").applies(Arm::AdaSwarmTargets));
+  EXPECT_FALSE(task("unwrap").applies(Arm::Surrogate));
+  EXPECT_TRUE(task("multiwell").applies(Arm::AdaSwarmTargets));
+  EXPECT_THROW(run_one(t, Arm::Ideal, 1), std::invalid_argument);
+  EXPECT_THROW(select_tasks(kDataDir, {"nope"}), std::invalid_argument);
+  EXPECT_THROW(arm_from_string("best"), std::invalid_argument);
+}
+
+// The control: the custom default's swarm on a constant loss does not learn.
+TEST(Usecases, ConstantControlDoesNotLearn) {
+  for (const char* key : {"multiwell", "unwrap", "simulator"}) {
+    const auto r = run_one(task(key), Arm::Constant, 1, 0.5);
+    EXPECT_GT(r.error, 0.5 * r.untrained_error) << key;
+  }
+}
+
+// Where docs/usecases.md claims a win, a short run of the winning arm beats the
+// untrained network (and its control).
+TEST(Usecases, ShortRunsOfClaimedWinsBeatTheUntrainedNetwork) {
+  for (const auto& [key, arm] : std::vector<std::pair<std::string, Arm>>{
+           {"multiwell", Arm::AdaSwarm}, {"multiwell-hard", Arm::AdaSwarm}, {"unwrap", Arm::AdaSwarm},
+           {"tof", Arm::AdaSwarmSearch}}) {
+    const auto r = run_one(task(key), arm, 1, 0.5);
+    const auto c = run_one(task(key), Arm::Constant, 1, 0.5);
+    EXPECT_LT(r.error, 0.5 * r.untrained_error) << key << " " << to_string(arm);
+    EXPECT_LT(r.error, c.error) << key << " " << to_string(arm);
+  }
+}
+
+TEST(Usecases, RunnerIsIndependentOfJobsAndResumes) {
+  adaswarm::testing::TempDir dir("usecases");
+  UsecasesConfig c;
+  c.tasks = select_tasks(kDataDir, {"multiwell", "simulator"});
+  c.arms = {Arm::Adam, Arm::AdaSwarm, Arm::SPSA};
+  c.seeds = 2;
+  c.epoch_scale = 0.05;
+  c.progress = false;
+  c.jobs = 1;
+  const auto one = run_usecases(c);
+  c.jobs = 2;
+  c.out_dir = dir / "two";
+  const auto two = run_usecases(c);
+  ASSERT_EQ(one.runs.size(), 12u);
+  ASSERT_EQ(two.runs.size(), 12u);
+  for (size_t i = 0; i < one.runs.size(); ++i) {
+    EXPECT_EQ(one.runs[i].key(), two.runs[i].key());
+    EXPECT_EQ(one.runs[i].error, two.runs[i].error) << one.runs[i].key();
+    EXPECT_EQ(one.runs[i].evaluations, two.runs[i].evaluations) << one.runs[i].key();
+  }
+  // SPSA gets the swarm's loss evaluations per step
+  for (const auto& r : one.runs)
+    if (r.arm == "spsa" || r.arm == "adaswarm") EXPECT_EQ(r.evaluations, 60 * r.steps) << r.key();
+  // interrupted, then resumed: the same results
+  c.out_dir = dir / "resumed";
+  c.max_runs = 5;
+  const auto part = run_usecases(c);
+  EXPECT_EQ(part.executed, 5);
+  EXPECT_EQ(part.remaining, 7);
+  c.max_runs = -1;
+  c.resume = true;
+  const auto rest = run_usecases(c);
+  EXPECT_EQ(rest.resumed, 5);
+  EXPECT_EQ(rest.executed, 7);
+  for (size_t i = 0; i < one.runs.size(); ++i) EXPECT_EQ(one.runs[i].error, rest.runs[i].error);
+  // a file written with other settings is refused
+  c.epoch_scale = 0.1;
+  EXPECT_THROW(run_usecases(c), std::runtime_error);
+  // reports: existing results are refused without resume / overwrite
+  c.epoch_scale = 0.05;
+  c.resume = false;
+  EXPECT_THROW(run_and_report(c), std::runtime_error);
+  c.overwrite = true;
+  const auto rep = run_and_report(c);
+  EXPECT_NE(rep.text.find("verdict adaswarm: not shown"), std::string::npos) << rep.text;  // 2 seeds: never a win
+  EXPECT_TRUE(std::filesystem::exists(dir / "resumed/usecases.json"));
+}
+
+#ifdef ADASWARM_CLI_PATH
+TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
+  adaswarm::testing::TempDir dir("usecases_cli");
+  const std::string cli = std::string(ADASWARM_CLI_PATH) + " usecases --no-progress --out " + (dir / "o");
+  for (const auto& [flags, name] : std::vector<std::pair<std::string, std::string>>{
+           {"--seeds 0", "--seeds"},
+           {"--jobs 0", "--jobs"},
+           {"--jobs 100000", "--jobs"},
+           {"--first-seed -1", "--first-seed"},
+           {"--tasks multiwell,nope", "nope"},
+           {"--arms adam,best", "--arms"},
+           {"--resume --overwrite", "--overwrite"},
+           {"--seeds x", "--seeds"}}) {
+    const auto [rc, out] = shell(cli + " " + flags);
+    EXPECT_NE(rc, 0) << flags;
+    EXPECT_NE(out.find(name), std::string::npos) << flags << ": " << out;
+  }
+  // a tiny run, then the same --out again is refused
+  const std::string tiny = cli + " --tasks multiwell --arms adam,adaswarm --seeds 1 --jobs 1 --quick";
+  auto [rc1, out1] = shell(tiny);
+  ASSERT_EQ(rc1, 0) << out1;
+  EXPECT_NE(out1.find("multiwell"), std::string::npos);
+  auto [rc2, out2] = shell(tiny);
+  EXPECT_NE(rc2, 0);
+  EXPECT_NE(out2.find("--resume"), std::string::npos) << out2;
+  auto [rc3, out3] = shell(tiny + " --resume");
+  EXPECT_EQ(rc3, 0) << out3;
+}
+#endif
