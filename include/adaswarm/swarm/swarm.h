@@ -177,6 +177,7 @@ class Swarm {
   std::vector<T> x_, v_, vprev_, m_, p_, pf_, f_, g_, gf_;
   std::vector<T> a1_, a2_, r1_, r2_;  // scratch
   std::vector<int64_t> perm_;
+  std::vector<int32_t> best_;  // scratch: best particle per group
   std::vector<std::pair<int64_t, int64_t>> pairs_;
   double cbar_ = 0.0;
   int64_t iteration_ = 0;

@@ -119,6 +119,10 @@ struct HingeTerm {  // +-1 targets (t > 0 is the positive class)
 template <typename Term>
 void rows_of(const float* pos, const float* tgt, int64_t B, int64_t C, float delta, float* rows_out) {
   const Term term;
+  if (C == 1) {  // one output per row: a flat, vectorisable loop (0 + term, as below)
+    for (int64_t b = 0; b < B; ++b) rows_out[b] = 0.f + term(pos[b], tgt[b], delta);
+    return;
+  }
   for (int64_t b = 0; b < B; ++b) {
     const float* y = pos + b * C;
     const float* t = tgt + b * C;

@@ -2,7 +2,9 @@
 #include "adaswarm/swarm/swarm.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <sstream>
 
 namespace adaswarm::swarm {
@@ -26,6 +28,22 @@ Variant variant_from_string(const std::string& s) {
 }
 
 namespace {
+/// c ? a : b by masks, not branches (GCC turns a `?:` store into a conditional
+/// store, which it cannot vectorise without AVX masked stores).
+template <typename T>
+inline T select_bits(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+  static_assert(sizeof(U) == sizeof(T), "select_bits: 4- or 8-byte types");
+  const U m = U(0) - static_cast<U>(c);
+  U ua, ub;
+  std::memcpy(&ua, &a, sizeof ua);
+  std::memcpy(&ub, &b, sizeof ub);
+  const U r = (ua & m) | (ub & ~m);
+  T out;
+  std::memcpy(&out, &r, sizeof out);
+  return out;
+}
+
 [[noreturn]] void bad_option(const std::string& what) {
   throw std::invalid_argument("invalid swarm option: " + what);
 }
@@ -38,7 +56,8 @@ std::string num(double v) {
 
 void SwarmOptions::validate(int64_t dim) const {
   if (dim < 1) bad_option("dimension must be >= 1, got " + std::to_string(dim));
-  if (particles() < 1) bad_option("particles must be >= 1, got " + std::to_string(particles()));
+  if (particles() < 1 || particles() > std::numeric_limits<int32_t>::max())
+    bad_option("particles must be in [1, 2^31), got " + std::to_string(particles()));
   if (iterations() < 0) bad_option("iterations must be >= 0, got " + std::to_string(iterations()));
   if (!std::isfinite(c1()) || c1() < 0) bad_option("c1 must be finite and >= 0, got " + num(c1()));
   if (!std::isfinite(c2()) || c2() < 0) bad_option("c2 must be finite and >= 0, got " + num(c2()));
@@ -153,41 +172,87 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   const int64_t P = options_.particles();
   fitness(x_.data(), P, dim_, f_.data());
   evaluations_ += P;
-  for (size_t k = 0; k < f_.size(); ++k) {
-    const T f = f_[k];
-    if (std::isnan(f) || (std::isinf(f) && f < 0)) {
-      throw std::domain_error("swarm fitness returned " + std::string(std::isnan(f) ? "NaN" : "-inf") +
-                              " for particle " + std::to_string(k / groups_) +
-                              (groups_ > 1 ? " row " + std::to_string(k % groups_) : std::string()));
-    }
+  // NaN or -inf is an error: one branch-free pass (both fail `f > -inf`), then
+  // the culprit is looked for only when there is one.
+  {
+    const T* fk = f_.data();
+    const int64_t n = static_cast<int64_t>(f_.size());
+    constexpr T lowest = -std::numeric_limits<T>::infinity();
+    int32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (int64_t k = 0; k < n; ++k) bad |= select_bits<int32_t>(fk[k] > lowest, 0, 1);
+    if (bad)
+      for (int64_t k = 0; k < n; ++k) {
+        const T f = fk[k];
+        if (std::isnan(f) || (std::isinf(f) && f < 0))
+          throw std::domain_error("swarm fitness returned " + std::string(std::isnan(f) ? "NaN" : "-inf") +
+                                  " for particle " + std::to_string(k / groups_) +
+                                  (groups_ > 1 ? " row " + std::to_string(k % groups_) : std::string()));
+      }
   }
-  // Personal bests (strictly better replaces).
-  for (int64_t i = 0; i < P; ++i)
-    for (int64_t gi = 0; gi < groups_; ++gi) {
-      const size_t k = static_cast<size_t>(i * groups_ + gi);
-      if (f_[k] < pf_[k] || !evaluated_) {
-        pf_[k] = f_[k];
-        const auto off = i * dim_ + gi * group_size_;
-        std::copy(x_.begin() + off, x_.begin() + off + group_size_, p_.begin() + off);
+  // Personal bests (strictly better replaces), with raw pointers: groups may be
+  // single elements (per-element bests, or rows of one output), where a copy
+  // call per group would cost more than the comparison; that case runs
+  // branch-free so that random improvements cost no mispredictions.
+  const int64_t G = groups_, gs = group_size_, D = dim_;
+  const T* f = f_.data();
+  const T* x = x_.data();
+  T* pf = pf_.data();
+  T* p = p_.data();
+  const bool first = !evaluated_;
+  if (gs == 1) {
+    // D == G: particle i's group gi is element i * D + gi of every buffer.
+    const int64_t n = P * G;
+    if (first) {
+      std::copy(f, f + n, pf);
+      std::copy(x, x + n, p);
+    } else {
+      // The buffers are distinct vectors: tell the vectoriser (omp simd).
+#pragma omp simd
+      for (int64_t k = 0; k < n; ++k) {
+        const bool better = f[k] < pf[k];
+        pf[k] = select_bits(better, f[k], pf[k]);
+        p[k] = select_bits(better, x[k], p[k]);
       }
     }
-  // Swarm bests, per group.
-  for (int64_t gi = 0; gi < groups_; ++gi) {
-    int64_t best = -1;
-    T bf = gf_[gi];
-    for (int64_t i = 0; i < P; ++i) {
-      const T f = pf_[i * groups_ + gi];
-      if (f < bf || (best < 0 && !evaluated_ && i == 0)) {
-        bf = f;
-        best = i;
+  } else {
+    for (int64_t i = 0; i < P; ++i)
+      for (int64_t gi = 0; gi < G; ++gi) {
+        const int64_t k = i * G + gi;
+        if (f[k] < pf[k] || first) {
+          pf[k] = f[k];
+          const int64_t off = i * D + gi * gs;
+          for (int64_t j = 0; j < gs; ++j) p[off + j] = x[off + j];
+        }
       }
+  }
+  // Swarm bests, per group: the first particle with the lowest personal best
+  // (particles in order, strictly better replaces; the first evaluation always
+  // takes particle 0 before comparing).
+  best_.assign(static_cast<size_t>(G), -1);
+  T* gf = gf_.data();
+  int32_t* best = best_.data();
+  for (int64_t i = 0; i < P; ++i) {
+    const T* pfi = pf + i * G;
+    if (first && i == 0) {
+      std::copy(pfi, pfi + G, gf);
+      std::fill(best, best + G, 0);
+      continue;
     }
-    if (best >= 0) {
-      gf_[gi] = bf;
-      const auto off = best * dim_ + gi * group_size_;
-      std::copy(p_.begin() + off, p_.begin() + off + group_size_, g_.begin() + gi * group_size_);
+    const auto ii = static_cast<int32_t>(i);
+#pragma omp simd
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const bool better = pfi[gi] < gf[gi];
+      gf[gi] = select_bits(better, pfi[gi], gf[gi]);
+      best[gi] = select_bits(better, ii, best[gi]);
     }
   }
+  T* g = g_.data();
+  for (int64_t gi = 0; gi < G; ++gi)
+    if (best[gi] >= 0) {
+      const T* src = p + best[gi] * D + gi * gs;
+      for (int64_t j = 0; j < gs; ++j) g[gi * gs + j] = src[j];
+    }
   evaluated_ = true;
 }
 
