@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include <sstream>
 
 #include "adaswarm/experiments/usecases.h"
+#include "adaswarm/util/atomic_file.h"
+#include "adaswarm/util/runs_file.h"
 #include "temp_dir.h"
 
 using namespace adaswarm::experiments::usecases;
@@ -258,3 +261,30 @@ TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
   EXPECT_EQ(rc3, 0) << out3;
 }
 #endif
+
+// The shared runs-file and job-pool helpers (util/runs_file.h).
+TEST(RunsFile, KeepsCompleteLinesChecksTheFingerprintAndPoolsJobs) {
+  adaswarm::testing::TempDir dir("runs_file");
+  const std::string path = dir / "sub/runs.jsonl";
+  EXPECT_TRUE(adaswarm::util::open_runs_file(path, "fp1", false).empty());
+  adaswarm::util::append_line(path, R"({"fingerprint":"fp1","n":1})");
+  { std::ofstream(path, std::ios::app) << R"({"fingerprint":"fp1","n":)"; }  // a torn last line
+  const auto kept = adaswarm::util::open_runs_file(path, "fp1", true);
+  ASSERT_EQ(kept.size(), 1u);
+  adaswarm::util::append_line(path, R"({"fingerprint":"fp1","n":2})");
+  EXPECT_EQ(adaswarm::util::read_complete_lines(path).size(), 2u);  // the append starts on a fresh line
+  try {
+    adaswarm::util::open_runs_file(path, "fp2", true);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("runs.jsonl:1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp2"), std::string::npos) << e.what();
+  }
+  std::vector<int> seen(50, 0);
+  adaswarm::util::run_jobs(seen.size(), 2, [&](size_t i) { seen[i] += 1; });
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 50);
+  EXPECT_THROW(adaswarm::util::run_jobs(10, 2, [](size_t i) {
+                 if (i == 3) throw std::domain_error("item 3");
+               }),
+               std::domain_error);
+}
