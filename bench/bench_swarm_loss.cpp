@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -50,6 +51,36 @@ SwarmLossOptions search_20x40() {
   return o;
 }
 
+// The same loss as plain loops (CustomKernel: no LibTorch dispatch per iteration).
+CustomKernel multi_well_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i)
+              for (int64_t k = 0; k < D; ++k) {
+                const float r = pos[i * D + k] - tp[k];
+                out[i * D + k] = 0.1f * r * r + 1.0f - std::cos(3.0f * r);
+              }
+          },
+          true};
+}
+
+// A step loss |round(y) - round(t)|, as loops and as a tensor callable.
+CustomKernel step_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i)
+              for (int64_t k = 0; k < D; ++k) out[i * D + k] = std::fabs(std::nearbyint(pos[i * D + k]) - std::nearbyint(tp[k]));
+          },
+          true};
+}
+CustomLossFn step_loss() {
+  return [](const torch::Tensor& pos, const torch::Tensor& t) {
+    return (torch::round(pos) - torch::round(t).unsqueeze(0)).abs();
+  };
+}
+
 CustomLossFn multi_well() {
   return [](const torch::Tensor& pos, const torch::Tensor& t) {
     auto r = pos - t.unsqueeze(0);
@@ -75,16 +106,24 @@ int main(int argc, char** argv) {
   struct Arm {
     std::string name;
     SwarmLossOptions options;
-    bool custom;
+    int custom;  // 0 built-in, 1 / 2 multi-well tensor callable / kernel, 3 / 4 step tensor / kernel
   };
   std::vector<Arm> arms = {
-      {"swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), false},
-      {"swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), false},
-      {"swarm loss custom multi-well, per-element bests", search_20x40().loss(LossKind::Custom), true},
-      {"swarm loss custom multi-well, per-row bests", search_20x40().loss(LossKind::Custom).bests(Bests::Row), true},
+      {"swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
+      {"swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), 0},
+      {"custom multi-well kernel, per-element bests", search_20x40().loss(LossKind::Custom), 2},
+      {"custom multi-well kernel, per-row bests", search_20x40().loss(LossKind::Custom).bests(Bests::Row), 2},
+      {"custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
+      {"custom multi-well tensor callable, per-row", search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
+      {"custom step loss kernel, per-element", search_20x40().loss(LossKind::Custom), 4},
+      {"custom step loss tensor callable, per-element", search_20x40().loss(LossKind::Custom), 3},
   };
   for (auto& arm : arms) {
-    SwarmLoss sl = arm.custom ? SwarmLoss(arm.options, multi_well()) : SwarmLoss(arm.options);
+    SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())
+                   : arm.custom == 2 ? SwarmLoss(arm.options, multi_well_kernel())
+                   : arm.custom == 3 ? SwarmLoss(arm.options, step_loss())
+                   : arm.custom == 4 ? SwarmLoss(arm.options, step_kernel())
+                                     : SwarmLoss(arm.options);
     auto swarm = [&] { sl(y, t).backward(); };
     row(arm.name + " (fwd+bwd)", base, median_seconds(swarm, repeats));
   }

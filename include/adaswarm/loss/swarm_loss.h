@@ -92,6 +92,19 @@ GradScale grad_scale_from_string(const std::string& s);  ///< swarm, unit, row-c
 /// or per-sample [P, B] losses. Need not be differentiable.
 using CustomLossFn = std::function<at::Tensor(const at::Tensor& positions, const at::Tensor& target)>;
 
+/// The fast form of a custom loss: plain loops over CPU float buffers, called
+/// without LibTorch dispatch (a tensor callable pays a few microseconds per op
+/// per swarm iteration, which dominates small outputs). `positions` is
+/// [P, B, C] row-major; `target` is the target as given to forward, on the CPU
+/// and contiguous; the kernel writes P*B*C per-element losses (per_element) or
+/// P*B per-sample losses to `out`. Need not be differentiable.
+struct CustomKernel {
+  std::function<void(const float* positions, int64_t P, int64_t B, int64_t C, const at::Tensor& target,
+                     float* out)>
+      fn;
+  bool per_element = true;
+};
+
 struct SwarmLossOptions {
   SwarmLossOptions();
   /// The `paper` (default) or `reference` preset of SPEC.md section 5.
@@ -177,6 +190,7 @@ class SwarmLoss {
  public:
   explicit SwarmLoss(SwarmLossOptions options = SwarmLossOptions());
   SwarmLoss(SwarmLossOptions options, CustomLossFn custom);
+  SwarmLoss(SwarmLossOptions options, CustomKernel kernel);
 
   /// Loss value with the swarm backward attached. output [B, C] (or [B], seen
   /// as [B, 1]); target as described for LossKind. Throws std::invalid_argument

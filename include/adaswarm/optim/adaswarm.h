@@ -59,6 +59,7 @@ class AdaSwarm : public torch::optim::Optimizer {
   /// With a custom loss callable (LossKind::Custom): the optimizer owns it, so
   /// one torch::save / torch::load of the optimizer holds the whole state.
   AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomLossFn custom);
+  AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomKernel kernel);
 
   torch::Tensor step(LossClosure closure = nullptr) override;
   /// Saves Adam state, param groups AND the swarm loss's RNG / warm state.

@@ -223,6 +223,7 @@ std::string shape_str(const at::Tensor& t) {
 struct SwarmLoss::State {
   SwarmLossOptions options;
   CustomLossFn custom;
+  CustomKernel kernel;  // the fast form (kernel.fn set) instead of `custom`
   Rng rng;
   std::unique_ptr<swarm::Swarm<float>> swarm;
   SwarmLossDiagnostics diagnostics;
@@ -243,6 +244,15 @@ SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomLossFn custom) : state_(std
   state_->options = std::move(options);
   state_->custom = std::move(custom);
   state_->rng.reseed(state_->options.swarm().seed(), 0x5ULL);
+}
+
+SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomKernel kernel)
+    : SwarmLoss(std::move(options).loss(LossKind::Custom),
+                // A placeholder that the kernel replaces (never called).
+                CustomLossFn([](const at::Tensor& p, const at::Tensor&) { return p; })) {
+  if (!kernel.fn) throw std::invalid_argument("invalid swarm loss option: a custom kernel needs a function");
+  state_->custom = nullptr;
+  state_->kernel = std::move(kernel);
 }
 
 void SwarmLoss::set_center(const at::Tensor& center) {
@@ -479,14 +489,38 @@ struct SwarmLoss::Step {
   void fitness(const float* X, int64_t P, int64_t groups, float* out) {
     const int64_t B = bt.B, C = bt.C;
     const LossKind kind = o.loss();
+    if (st.kernel.fn) {
+      const bool pe = st.kernel.per_element;
+      if (element && !pe)
+        throw std::invalid_argument("swarm loss: bests 'element' need a custom kernel with per_element = true");
+      if (element) {  // unscaled: see search()
+        st.kernel.fn(X, P, B, C, target_cpu, out);
+        return;
+      }
+      thread_local std::vector<float> buf, rows;
+      buf.resize(static_cast<size_t>(P * B * (pe ? C : 1)));
+      st.kernel.fn(X, P, B, C, target_cpu, buf.data());
+      const float* lp = buf.data();
+      if (pe) {
+        rows.resize(static_cast<size_t>(P * B));
+        for (int64_t r = 0; r < P * B; ++r) {
+          float s = 0.f;
+          for (int64_t c = 0; c < C; ++c) s += buf[static_cast<size_t>(r * C + c)];
+          rows[static_cast<size_t>(r)] = s;
+        }
+        lp = rows.data();
+      }
+      reduce_rows(lp, P, groups, out);
+      return;
+    }
     if (kind == LossKind::Custom) {
       at::Tensor pos = at::from_blob(const_cast<float*>(X), {P, B, C}, at::TensorOptions().dtype(at::kFloat));
       at::Tensor l = st.custom(pos, target_cpu);
       check_custom_result(l, P, B, C);
       l = l.to(at::kCPU, at::kFloat).contiguous();
       const float* lp = l.data_ptr<float>();
-      if (element && l.dim() == 3) {
-        for (int64_t k = 0; k < P * D; ++k) out[k] = static_cast<float>(lp[k] * red_scale);
+      if (element && l.dim() == 3) {  // unscaled: see search()
+        std::copy_n(lp, P * D, out);
         return;
       }
       if (element)
@@ -499,7 +533,6 @@ struct SwarmLoss::Step {
     if (element) {
       for (int64_t i = 0; i < P; ++i)
         detail::element_losses(kind, X + i * D, tp, D, static_cast<float>(o.delta()), out + i * D);
-      for (int64_t k = 0; k < P * D; ++k) out[k] = static_cast<float>(out[k] * red_scale);
       return;
     }
     thread_local std::vector<float> rows;
@@ -590,7 +623,9 @@ struct SwarmLoss::Step {
     diag.blind = flat == G || moved == 0;
     diag.iterations = info.iterations;
     diag.evaluations = sw.evaluations();
-    diag.best_fitness = sw.best_fitness();
+    // Per-element fitness is left unscaled (each element competes only with
+    // itself, so a positive scale changes nothing): scale the reported best.
+    diag.best_fitness = element ? sw.best_fitness() * red_scale : sw.best_fitness();
     cbar = sw.cbar();
     std::vector<float> g(sw.global_best().begin(), sw.global_best().end());
     st.previous_best = g;
@@ -690,7 +725,20 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
   at::Tensor value;
   {
     at::NoGradGuard no_grad;
-    if (custom) {
+    if (st.kernel.fn) {
+      const at::Tensor yc = bt.output.detach().to(at::kCPU, at::kFloat).contiguous();
+      const at::Tensor tc = bt.target.to(at::kCPU).contiguous();
+      per_sample = !st.kernel.per_element;
+      std::vector<float> l(static_cast<size_t>(bt.B * (per_sample ? 1 : bt.C)));
+      st.kernel.fn(yc.data_ptr<float>(), 1, bt.B, bt.C, tc, l.data());
+      double sum = 0;
+      for (float v : l) {
+        if (!std::isfinite(v)) throw std::domain_error("swarm loss: the custom kernel returned a non-finite loss");
+        sum += v;
+      }
+      if (o.reduction() == Reduction::Mean) sum /= static_cast<double>(l.size());
+      value = at::scalar_tensor(sum, at::TensorOptions().dtype(bt.output.scalar_type()).device(bt.output.device()));
+    } else if (custom) {
       at::Tensor l = st.custom(bt.output.detach().unsqueeze(0), bt.target);
       check_custom_result(l, 1, bt.B, bt.C);
       per_sample = l.dim() == 2;
@@ -709,7 +757,7 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
   Step step{st, o, bt, y.data_ptr<float>(), t_cpu.defined() ? t_cpu.data_ptr<float>() : nullptr,
             bt.index_target ? idx_cpu.data_ptr<int64_t>() : nullptr, at::Tensor(), bt.B * bt.C};
   step.per_sample = per_sample;
-  if (custom) step.target_cpu = bt.target.to(at::kCPU);
+  if (custom) step.target_cpu = bt.target.to(at::kCPU).contiguous();
   // Scale that turns a sum of per-element (or per-sample) losses into the reduced loss.
   step.red_scale =
       o.reduction() == Reduction::Sum ? 1.0 : 1.0 / static_cast<double>(per_sample ? bt.B : bt.B * bt.C);

@@ -94,6 +94,12 @@ AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, 
                 std::make_unique<AdaSwarmOptions>(defaults)),
       loss_(defaults.swarm(), std::move(custom)) {}
 
+AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomKernel kernel)
+    : Optimizer((check_options(defaults), std::vector<torch::optim::OptimizerParamGroup>{
+                                              torch::optim::OptimizerParamGroup(std::move(params))}),
+                std::make_unique<AdaSwarmOptions>(defaults)),
+      loss_(defaults.swarm(), std::move(kernel)) {}
+
 torch::Tensor AdaSwarm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
   torch::Tensor loss = {};

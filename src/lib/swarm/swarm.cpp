@@ -300,6 +300,8 @@ void Swarm<T>::step(const Fitness& fitness) {
   auto draw_r = [&]() { return rng_.uniform(rlow, 1.0); };
   if (rempso) draw_rotation_pairs();
 
+  const bool fused = variant == Variant::EMPSO && options_.store_momentum() && !per_coord && !ref_rot &&
+                     vclamp == 0 && !vbounds && lo_.empty();
   double csum = 0.0;
   std::vector<int64_t> row_perm;
   for (int64_t i = 0; i < P; ++i) {
@@ -311,6 +313,23 @@ void Swarm<T>::step(const Fitness& fitness) {
     const T* g = g_.data();
     T* a1 = a1_.data();
     T* a2 = a2_.data();
+    if (fused) {
+      // The swarm loss's common case (EMPSO, stored momentum, one r pair per
+      // particle, no bounds or clamps) in one pass: the same expressions in the
+      // same order as the general path below, so the results are identical.
+      const T k1 = c1 * static_cast<T>(draw_r()), k2 = c2 * static_cast<T>(draw_r());
+      csum += static_cast<double>(k1 + k2);
+      const T one_minus_beta = T(1) - beta;
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) {
+        const T a1d = k1 * (p[d] - x[d]);
+        const T a2d = k2 * (g[d] - x[d]);
+        m[d] = beta * m[d] + one_minus_beta * v[d];
+        v[d] = m[d] + a1d + a2d;
+        x[d] += v[d];
+      }
+      continue;
+    }
     // Attraction terms a1 = c1 r1 (p - x), a2 = c2 r2 (g - x).
     if (per_coord) {
       for (int64_t d = 0; d < D; ++d) {
