@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake libtorch-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
       nlohmann-json3-dev libopenblas0-openmp dataset-fashion-mnist zlib1g-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib)
+  pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib python3-torch)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
