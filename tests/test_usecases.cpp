@@ -168,6 +168,8 @@ TEST(Usecases, ConstantControlDoesNotLearn) {
   for (const char* key : {"multiwell", "unwrap", "simulator"}) {
     const auto r = run_one(task(key), Arm::Constant, 1, 0.5);
     EXPECT_GT(r.error, 0.5 * r.untrained_error) << key;
+    // ... and the swarm loss says its search was blind at every step.
+    EXPECT_EQ(r.blind_share, 1.0) << key;
   }
 }
 
@@ -181,7 +183,9 @@ TEST(Usecases, ShortRunsOfClaimedWinsBeatTheUntrainedNetwork) {
     const auto c = run_one(task(key), Arm::Constant, 1, 0.5);
     EXPECT_LT(r.error, 0.5 * r.untrained_error) << key << " " << to_string(arm);
     EXPECT_LT(r.error, c.error) << key << " " << to_string(arm);
+    EXPECT_LT(r.blind_share, 0.1) << key << " " << to_string(arm);  // the loss gave the search a signal
   }
+  EXPECT_TRUE(std::isnan(run_one(task("multiwell"), Arm::Adam, 1, 0.1).blind_share));  // no swarm, no share
 }
 
 TEST(Usecases, RunnerIsIndependentOfJobsAndResumes) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,13 @@ struct RunResult {
   double train_loss = 0;       ///< mean task loss on the training rows after training
   int64_t steps = 0;
   int64_t evaluations = 0;     ///< evaluations of the task loss on a candidate batch, whole run
+  /// Swarm arms: share of steps whose search the swarm loss flagged blind (no
+  /// particle scored differently, or no best moved: SwarmLossDiagnostics::blind);
+  /// NaN for the other arms.
+  double blind_share = std::numeric_limits<double>::quiet_NaN();
+  /// Swarm arms: mean over steps of SwarmLossDiagnostics::moved_share (groups
+  /// whose best beat the first particle's start); NaN for the other arms.
+  double moved_share = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0;
   std::string key() const;     ///< task/arm/seed
 };
@@ -150,6 +158,8 @@ struct Stat {
 struct ArmRow {
   std::string task, arm;
   Stat error, untrained, seconds, evals_per_step;
+  Stat blind;  ///< blind_share over the seeds (n = 0 for arms without a swarm)
+  Stat moved;  ///< moved_share over the seeds (likewise)
 };
 /// The verdict rule (docs/usecases.md): a swarm arm beats an opponent when its
 /// mean error is lower and it is lower on every paired seed; a task is a "win"

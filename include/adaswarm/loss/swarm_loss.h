@@ -169,7 +169,8 @@ struct SwarmLossDiagnostics {
   SwarmStart start = SwarmStart::Auto;
   double span = std::numeric_limits<double>::quiet_NaN();
   int64_t groups = 0;  ///< best groups: 1, B or B*C
-  /// Share of groups whose swarm best improved on the best of the start points.
+  /// Share of groups whose swarm best beats the first particle's start (where
+  /// the best stays when every particle ties: the search found something).
   double moved_share = std::numeric_limits<double>::quiet_NaN();
   /// Share of groups in which every particle scored the same at every evaluation.
   double flat_share = std::numeric_limits<double>::quiet_NaN();

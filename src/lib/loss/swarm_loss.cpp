@@ -609,12 +609,14 @@ struct SwarmLoss::Step {
       }
     };
     sw.evaluate(fit);
-    const std::vector<float> start_best = sw.global_best_fitness();
+    // Ties go to the first particle, so with no signal the best is particle 0's
+    // start: a group "moved" when its best beats that.
+    const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
     const auto info = sw.run(fit, so.iterations());
     st.rng.set_state(sw.rng().state());
     int64_t moved = 0, flat = 0;
     for (int64_t gi = 0; gi < G; ++gi) {
-      moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < start_best[static_cast<size_t>(gi)];
+      moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
       flat += !varied[static_cast<size_t>(gi)];
     }
     diag.groups = G;

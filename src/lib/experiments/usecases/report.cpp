@@ -43,14 +43,16 @@ Summary summarize(const std::vector<RunResult>& runs, const UsecasesConfig& conf
       if (!task.applies(a)) continue;
       const auto it = by.find({task.key, to_string(a)});
       if (it == by.end()) continue;
-      std::vector<double> e, u, s, eps;
+      std::vector<double> e, u, s, eps, blind, moved;
       for (const auto& [seed, r] : it->second) {
+        if (!std::isnan(r->blind_share)) blind.push_back(r->blind_share);
+        if (!std::isnan(r->moved_share)) moved.push_back(r->moved_share);
         e.push_back(r->error);
         u.push_back(r->untrained_error);
         s.push_back(r->seconds);
         eps.push_back(r->steps > 0 ? static_cast<double>(r->evaluations) / static_cast<double>(r->steps) : 0.0);
       }
-      out.rows.push_back({task.key, to_string(a), stat_of(e), stat_of(u), stat_of(s), stat_of(eps)});
+      out.rows.push_back({task.key, to_string(a), stat_of(e), stat_of(u), stat_of(s), stat_of(eps), stat_of(blind), stat_of(moved)});
     }
     for (Arm sw : {Arm::AdaSwarm, Arm::AdaSwarmSearch, Arm::AdaSwarmTargets}) {
       if (!task.applies(sw)) continue;
@@ -109,13 +111,15 @@ std::string format_text(const Summary& s, const UsecasesConfig& config) {
   for (const auto& task : config.tasks) {
     out += fmt::format("\n{} — {}\n  error: {}{}\n", task.key, task.title, task.error_name,
                        task.surrogate_name.empty() ? "" : "; surrogate: " + task.surrogate_name);
-    out += fmt::format("  {:<18}{:>22}{:>22}{:>12}{:>10}\n", "arm", "error", "untrained", "evals/step", "s/run");
+    out += fmt::format("  {:<18}{:>22}{:>22}{:>12}{:>10}{:>8}{:>8}\n", "arm", "error", "untrained", "evals/step",
+                       "s/run", "moved", "blind");
     for (const auto& r : s.rows) {
       if (r.task != task.key) continue;
-      out += fmt::format("  {:<18}{:>22}{:>22}{:>12.0f}{:>10.2f}\n", r.arm,
+      out += fmt::format("  {:<18}{:>22}{:>22}{:>12.0f}{:>10.2f}{:>8}{:>8}\n", r.arm,
                          fmt::format("{:.4g} ± {:.2g}", r.error.mean, r.error.std),
                          fmt::format("{:.4g} ± {:.2g}", r.untrained.mean, r.untrained.std), r.evals_per_step.mean,
-                         r.seconds.mean);
+                         r.seconds.mean, r.moved.n > 0 ? fmt::format("{:.0f}%", 100 * r.moved.mean) : "—",
+                         r.blind.n > 0 ? fmt::format("{:.0f}%", 100 * r.blind.mean) : "—");
     }
     for (const auto& v : s.verdicts)
       if (v.task == task.key) out += fmt::format("  verdict {}: {}\n", v.swarm_arm, v.text);
@@ -125,10 +129,12 @@ std::string format_text(const Summary& s, const UsecasesConfig& config) {
 
 std::string format_csv(const Summary& s) {
   std::string out =
-      "task,arm,seeds,error_mean,error_std,untrained_mean,untrained_std,evals_per_step,seconds_mean\n";
+      "task,arm,seeds,error_mean,error_std,untrained_mean,untrained_std,evals_per_step,seconds_mean,moved_share,blind_share\n";
   for (const auto& r : s.rows)
-    out += fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4f}\n", r.task, r.arm, r.error.n, r.error.mean,
-                       r.error.std, r.untrained.mean, r.untrained.std, r.evals_per_step.mean, r.seconds.mean);
+    out += fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4f},{},{}\n", r.task, r.arm, r.error.n,
+                       r.error.mean, r.error.std, r.untrained.mean, r.untrained.std, r.evals_per_step.mean,
+                       r.seconds.mean, r.moved.n > 0 ? fmt::format("{:.4f}", r.moved.mean) : "",
+                       r.blind.n > 0 ? fmt::format("{:.4f}", r.blind.mean) : "");
   return out;
 }
 
@@ -145,7 +151,9 @@ std::string format_json(const Summary& s, const UsecasesConfig& config) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : s.rows)
     rows.push_back({{"task", r.task}, {"arm", r.arm}, {"error", stat(r.error)}, {"untrained", stat(r.untrained)},
-                    {"seconds", stat(r.seconds)}, {"evals_per_step", r.evals_per_step.mean}});
+                    {"seconds", stat(r.seconds)}, {"evals_per_step", r.evals_per_step.mean},
+                    {"moved_share", r.moved.n > 0 ? nlohmann::json(r.moved.mean) : nlohmann::json()},
+                    {"blind_share", r.blind.n > 0 ? nlohmann::json(r.blind.mean) : nlohmann::json()}});
   j["rows"] = rows;
   nlohmann::json verdicts = nlohmann::json::array();
   for (const auto& v : s.verdicts) {

@@ -161,6 +161,8 @@ RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale, 
   const int64_t epochs = std::max<int64_t>(1, std::llround(static_cast<double>(task.epochs) * epoch_scale));
   std::mt19937_64 rng(mix(base, 4));
   std::vector<int64_t> order(static_cast<size_t>(n));
+  int64_t blind_steps = 0, swarm_steps = 0;  // swarm arms: steps the loss flagged blind
+  double moved_sum = 0;
   for (int64_t epoch = 0; epoch < epochs; ++epoch) {
     at::Tensor xs = d.x_train, ts = d.target_train, us = d.truth_train;
     if (bs < n) {
@@ -199,11 +201,18 @@ RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale, 
         default:
           (*swarm_loss)(y, tb).backward();
           r.evaluations += swarm_loss->diagnostics().evaluations;
+          blind_steps += swarm_loss->diagnostics().blind ? 1 : 0;
+          moved_sum += swarm_loss->diagnostics().moved_share;
+          ++swarm_steps;
           break;
       }
       opt->step();
       ++r.steps;
     }
+  }
+  if (swarm_steps > 0) {
+    r.blind_share = static_cast<double>(blind_steps) / static_cast<double>(swarm_steps);
+    r.moved_share = moved_sum / static_cast<double>(swarm_steps);
   }
   r.error = test_error();
   {
@@ -222,6 +231,8 @@ nlohmann::json to_json(const RunResult& r, const std::string& fp) {
   return nlohmann::json{{"fingerprint", fp},     {"task", r.task},         {"arm", r.arm},
                         {"seed", r.seed},        {"error", r.error},       {"untrained_error", r.untrained_error},
                         {"train_loss", r.train_loss}, {"steps", r.steps}, {"evaluations", r.evaluations},
+                        {"blind_share", std::isnan(r.blind_share) ? nlohmann::json() : nlohmann::json(r.blind_share)},
+                        {"moved_share", std::isnan(r.moved_share) ? nlohmann::json() : nlohmann::json(r.moved_share)},
                         {"seconds", r.seconds}};
 }
 RunResult from_json(const nlohmann::json& j) {
@@ -235,6 +246,8 @@ RunResult from_json(const nlohmann::json& j) {
   r.steps = j.at("steps").get<int64_t>();
   r.evaluations = j.at("evaluations").get<int64_t>();
   r.seconds = j.at("seconds").get<double>();
+  if (j.contains("blind_share") && j.at("blind_share").is_number()) r.blind_share = j.at("blind_share").get<double>();
+  if (j.contains("moved_share") && j.at("moved_share").is_number()) r.moved_share = j.at("moved_share").get<double>();
   return r;
 }
 struct Job {
