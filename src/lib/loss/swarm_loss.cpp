@@ -697,7 +697,7 @@ void SwarmLoss::note_blindness(SwarmLossDiagnostics& diag) {
     const bool targets = diag.start == SwarmStart::Targets;
     st.warning = "swarm loss '" + std::string(to_string(st.options.loss())) + "': the loss gave the swarm no signal for " +
                  std::to_string(st.blind_streak) +
-                 " consecutive batches (every particle scored the same, or no best improved on its start), so "
+                 " consecutive batches (every particle scored the same, or no candidate beat the first start point), so "
                  "the gradient is a pull toward the start, not toward lower loss. " +
                  (targets ? std::string("The swarm starts around the targets, where this loss is already at its "
                                         "best; start around the output (SwarmStart::Output, or Auto for a custom "
