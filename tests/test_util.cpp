@@ -102,3 +102,231 @@ TEST(Allocator, LargeBlocksStayInTheHeap) {
   EXPECT_EQ(during.hblkhd, before.hblkhd) << "the block was mmapped";
   std::free(p);
 }
+
+// ---- util/atomic_file.h: never rename over a non-regular file --------------------
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <chrono>
+#include <thread>
+#include <utility>
+
+#include "adaswarm/util/atomic_file.h"
+#include "temp_dir.h"
+
+namespace {
+namespace fs = std::filesystem;
+using adaswarm::testing::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+bool is_symlink(const std::string& p) { return fs::is_symlink(fs::symlink_status(p)); }
+size_t tmp_files(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().find(".tmp") != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST(AtomicFile, SymlinkStaysALinkAndItsTargetGetsTheContent) {
+  TempDir d;
+  fs::create_directories(d / "real");
+  { std::ofstream(d / "real/t.csv") << "old\n"; }
+  fs::create_symlink(d / "real/t.csv", d / "link.csv");        // absolute
+  fs::create_symlink("real/t.csv", d / "rel.csv");             // relative to the link's folder
+  adaswarm::util::write_file_atomic(d / "link.csv", "new\n");
+  EXPECT_TRUE(is_symlink(d / "link.csv"));
+  EXPECT_EQ(slurp(d / "real/t.csv"), "new\n");
+  adaswarm::util::write_file_atomic(d / "rel.csv", "newer\n");
+  EXPECT_TRUE(is_symlink(d / "rel.csv"));
+  EXPECT_EQ(slurp(d / "real/t.csv"), "newer\n");
+  // a chain of links, and a dangling link: its target is created
+  fs::create_symlink(d / "link.csv", d / "chain.csv");
+  adaswarm::util::write_file_atomic(d / "chain.csv", "chained\n");
+  EXPECT_TRUE(is_symlink(d / "chain.csv"));
+  EXPECT_EQ(slurp(d / "real/t.csv"), "chained\n");
+  fs::create_symlink("real/new.csv", d / "dangling.csv");
+  adaswarm::util::write_file_atomic(d / "dangling.csv", "created\n");
+  EXPECT_TRUE(is_symlink(d / "dangling.csv"));
+  EXPECT_EQ(slurp(d / "real/new.csv"), "created\n");
+  EXPECT_EQ(tmp_files(d.str()), 0u);
+  EXPECT_EQ(tmp_files(d / "real"), 0u);
+}
+
+TEST(AtomicFile, DeviceBehindASymlinkIsWrittenInPlace) {
+  // Only through a link in a temporary folder: code that renamed over the path
+  // replaces the link (the test fails), never the device itself.
+  struct stat before {}, after {};
+  ASSERT_EQ(::stat("/dev/null", &before), 0);
+  TempDir d;
+  fs::create_symlink("/dev/null", d / "out.csv");
+  adaswarm::util::write_file_atomic(d / "out.csv", "discarded\n");
+  EXPECT_TRUE(is_symlink(d / "out.csv"));
+  EXPECT_EQ(tmp_files(d.str()), 0u);
+  ASSERT_EQ(::stat((d / "out.csv").c_str(), &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(before.st_rdev, after.st_rdev);
+  adaswarm::util::append_line(d / "out.csv", "appended");  // no fsync error on a device
+}
+
+TEST(AtomicFile, FifoIsWrittenToItsReaderAndStaysAFifo) {
+  TempDir d;
+  const std::string fifo = d / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // The read end is opened first (non-blocking, so the test never hangs): the
+  // writer's open then finds its reader, and the short content fits the pipe.
+  const int rfd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(rfd, 0);
+  adaswarm::util::write_file_atomic(fifo, "through the pipe\n");
+  char buf[256];
+  const ssize_t n = ::read(rfd, buf, sizeof buf);
+  ::close(rfd);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "through the pipe\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(tmp_files(d.str()), 0u);
+}
+
+TEST(AtomicFile, DirectoryIsRefusedNamingThePath) {
+  TempDir d;
+  fs::create_directories(d / "sub");
+  try {
+    adaswarm::util::write_file_atomic(d / "sub", "x");
+    FAIL() << "wrote over a directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(d / "sub"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("directory"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_directory(d / "sub"));
+  EXPECT_EQ(tmp_files(d.str()), 0u);
+}
+
+TEST(AtomicFile, FullDeviceGivesTheOsReason) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir d;
+  fs::create_symlink("/dev/full", d / "full.csv");
+  try {
+    adaswarm::util::write_file_atomic(d / "full.csv", "x\n");
+    FAIL() << "a write to /dev/full succeeded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("full.csv"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(is_symlink(d / "full.csv"));
+}
+
+TEST(AtomicFile, FileSetIsWrittenAllOrNone) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir d;
+  { std::ofstream(d / "a.csv") << "old a\n"; }
+  fs::create_symlink("/dev/full", d / "c.json");
+  EXPECT_THROW(adaswarm::util::write_files_atomic({{d / "a.csv", "new a\n"}, {d / "b.csv", "new b\n"},
+                                                   {d / "c.json", "new c\n"}}),
+               std::runtime_error);
+  EXPECT_EQ(slurp(d / "a.csv"), "old a\n");  // not replaced
+  EXPECT_FALSE(fs::exists(d / "b.csv"));     // not created
+  EXPECT_EQ(tmp_files(d.str()), 0u);         // no staged file left
+  fs::remove(d / "c.json");
+  adaswarm::util::write_files_atomic({{d / "a.csv", "new a\n"}, {d / "b.csv", "new b\n"}, {d / "c.json", "c\n"}});
+  EXPECT_EQ(slurp(d / "a.csv"), "new a\n");
+  EXPECT_EQ(slurp(d / "b.csv"), "new b\n");
+  EXPECT_EQ(slurp(d / "c.json"), "c\n");
+}
+
+#ifdef ADASWARM_CLI_PATH
+namespace {
+struct CliRun {
+  int code;
+  std::string out;
+};
+CliRun cli(const std::string& args) {
+  const std::string cmd = std::string(ADASWARM_CLI_PATH) + " " + args + " 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  const int rc = ::pclose(f);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+}  // namespace
+
+TEST(AtomicFileCli, Fig1ThroughASymlinkAndToDevNull) {
+  TempDir d;
+  fs::create_directories(d / "real");
+  { std::ofstream(d / "real/fig1.csv") << "old\n"; }
+  fs::create_symlink(d / "real/fig1.csv", d / "fig1.csv");
+  auto r = cli("functions --table none --fig1-points 3 --fig1 " + d / "fig1.csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(is_symlink(d / "fig1.csv"));
+  EXPECT_NE(slurp(d / "real/fig1.csv").find("x"), std::string::npos);
+  EXPECT_NE(slurp(d / "real/fig1.csv"), "old\n");
+  fs::create_symlink("/dev/null", d / "null.csv");  // a device, through a link in our folder
+  r = cli("functions --table none --fig1-points 3 --fig1 " + d / "null.csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(is_symlink(d / "null.csv"));
+  EXPECT_EQ(tmp_files(d.str()), 0u);
+}
+
+TEST(AtomicFileCli, FullDiskReasonForCsvDirAndPgsoBenchAllOrNone) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir d;
+  fs::create_directories(d / "csv");
+  fs::create_symlink("/dev/full", d / "csv/table1.csv");
+  auto r = cli("functions --table 1 --runs 0 --csv-dir " + d / "csv");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("No space left on device"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("table1.csv"), std::string::npos) << r.out;
+  EXPECT_TRUE(is_symlink(d / "csv/table1.csv"));
+
+  fs::create_directories(d / "bench");
+  fs::create_symlink("/dev/full", d / "bench/summary.json");
+  const std::string bench = "pgso bench --algorithms pso --functions sphere --dims 2 --runs 1 --iterations 5 --out ";
+  r = cli(bench + d / "bench");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("No space left on device"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d / "bench/runs.csv"));  // none of the set
+  EXPECT_FALSE(fs::exists(d / "bench/convergence.csv"));
+  EXPECT_TRUE(is_symlink(d / "bench/summary.json"));
+  EXPECT_EQ(tmp_files(d / "bench"), 0u);
+  fs::remove(d / "bench/summary.json");
+  r = cli(bench + d / "bench");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"runs.csv", "convergence.csv", "summary.json"}) EXPECT_TRUE(fs::exists(d / (std::string("bench/") + f))) << f;
+}
+
+TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {
+  auto r = cli("foo");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("unknown command 'foo'"), std::string::npos) << r.out;
+  for (const char* sub : {"functions", "tables", "train", "pgso"}) EXPECT_NE(r.out.find(sub), std::string::npos) << r.out;
+  TempDir d;
+  const std::string out = " --out " + d / "o";
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"functions --table none --seed -1", "--seed"},
+           {"pgso bench --seed -1" + out, "--seed"},
+           {"pgso bench --threads -1" + out, "--threads"},
+           {"pgso bench --threads 100000000" + out, "--threads"},
+           {"pgso train --threads -1" + out, "--threads"},
+           {"pgso bench --runs abc" + out, "--runs: expected an integer >= 1, got 'abc'"},
+           {"pgso bench --algorithms pso --functions sphere --dims 99999999999" + out, "--dims 99999999999"},
+           {"pgso bench --algorithms pso --functions rotated_rastrigin --dims 1000000" + out, "--dims 1000000"}}) {
+    SCOPED_TRACE(args);
+    const auto t0 = std::chrono::steady_clock::now();
+    r = cli(args);
+    EXPECT_NE(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << r.out;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));  // refused, not attempted
+    EXPECT_EQ(r.out.find("18446744073709551615"), std::string::npos) << r.out;
+  }
+}
+#endif

@@ -172,7 +172,7 @@ void add_functions_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "functions", "Reproduce the AdaSwarm paper's Tables I-III (GD / SGD-momentum vs emulated GD) and Fig. 1 data");
   cmd->add_option("--table", args->table, "1, 2, 3, all or none")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "seed of the swarms and of the random starts")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "seed of the swarms and of the random starts")->check(Seed())->capture_default_str();
   cmd->add_option("--runs", args->runs, "random starts per function (0: only the fixed start)")->capture_default_str();
   cmd->add_option("--csv-dir", args->csv_dir, "write every run to DIR/table{1,2,3}.csv");
   cmd->add_option("--fig1", args->fig1, "write Fig. 1 data (x, true and approximate gradient) to FILE.csv");

@@ -1,6 +1,7 @@
 // adaswarm: the command-line tool. Each subcommand lives in its own file.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "adaswarm/util/allocator.h"
 #include "commands.h"
@@ -17,6 +18,19 @@ int main(int argc, char** argv) {
   adaswarm::cli::add_pgso_command(app);
   adaswarm::cli::add_fidelity_command(app);
   adaswarm::cli::add_usecases_command(app);
+  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      std::fprintf(stderr, "adaswarm: error: unknown command '%s' (expected one of: %s; see adaswarm --help)\n",
+                   argv[1], names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,11 +2,13 @@
 // thread scaling (SPEC.md sections 6 and 7; docs/pgso.md).
 #include <fmt/format.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -55,6 +57,20 @@ std::vector<int64_t> int_list(const std::string& s, const char* what, int64_t mi
   return out;
 }
 
+// Memory this machine has available now (MemAvailable; 0 when unknown).
+double available_bytes() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (f >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024.0;
+  const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+std::string gib(double bytes) { return fmt::format("{:.3g} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
+
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -94,6 +110,23 @@ void run_bench(const BenchArgs& a) {
   }
   for (const auto& f : funcs) pg::Function(f, 2);  // validates the names up front
   const auto dims = int_list(a.dims, "dims", 1);
+  {
+    // A rough upper estimate of the memory one cell needs: the swarms' positions,
+    // velocities, bests and scratch (8 arrays of particles x D doubles) and, for a
+    // rotated function, its D x D rotation (twice: the matrix and its construction).
+    bool rotated = false;
+    for (const auto& f : funcs) rotated = rotated || f.find("rotated_") != std::string::npos;
+    const double particles = static_cast<double>(std::max<int64_t>({a.pso_particles, a.subswarms * a.particles, 100}));
+    const double avail = available_bytes();
+    for (int64_t D : dims) {
+      const double d = static_cast<double>(D);
+      const double need = 8.0 * (8.0 * particles * d + (rotated ? 2.0 * d * d : 0.0));
+      if (D > 100000000 || (avail > 0 && need > 0.8 * avail))
+        throw std::invalid_argument(fmt::format(
+            "--dims {}: needs about {} of memory{} but {} is available; give smaller dimensions", D, gib(need),
+            rotated ? " (a rotated function holds a D x D matrix)" : "", gib(avail)));
+    }
+  }
   if (a.runs < 1) throw std::invalid_argument("--runs must be >= 1");
   if (a.iterations < 1) throw std::invalid_argument("--iterations must be >= 1");
   if (a.log_every < 1) throw std::invalid_argument("--log-every must be >= 1");
@@ -196,9 +229,10 @@ void run_bench(const BenchArgs& a) {
               {"reference_note",
                "the PGSO paper text available here lacks the numbers of its Tables 4-6; reference_error is null"},
               {"results", summary}};
-  util::write_file_atomic((fs::path(a.out) / "runs.csv").string(), runs_csv);
-  util::write_file_atomic((fs::path(a.out) / "convergence.csv").string(), conv_csv);
-  util::write_file_atomic((fs::path(a.out) / "summary.json").string(), doc.dump(2) + "\n");
+  // all three or none (util/atomic_file.h)
+  util::write_files_atomic({{(fs::path(a.out) / "runs.csv").string(), runs_csv},
+                            {(fs::path(a.out) / "convergence.csv").string(), conv_csv},
+                            {(fs::path(a.out) / "summary.json").string(), doc.dump(2) + "\n"}});
   fmt::print("\nwall time {:.1f} s; wrote {}/runs.csv, convergence.csv, summary.json\n", wall, a.out);
 }
 
@@ -300,8 +334,8 @@ void run_train(const TrainArgs& a) {
   json doc = {{"command", "pgso train"}, {"dataset", d.name},       {"layers", layers},
               {"seed", a.seed},          {"particles", a.particles}, {"iterations", a.iterations},
               {"subswarms", a.subswarms}, {"batch", a.batch},        {"results", results}};
-  util::write_file_atomic((fs::path(a.out) / "train.json").string(), doc.dump(2) + "\n");
-  util::write_file_atomic((fs::path(a.out) / "train_log.csv").string(), log_csv);
+  util::write_files_atomic({{(fs::path(a.out) / "train.json").string(), doc.dump(2) + "\n"},
+                            {(fs::path(a.out) / "train_log.csv").string(), log_csv}});
   fmt::print("\nwrote {}/train.json, train_log.csv\n", a.out);
 }
 
@@ -378,8 +412,8 @@ void run_scaling(const ScalingArgs& a) {
   json doc = {{"command", "pgso scaling"}, {"function", a.function}, {"dim", a.dim},
               {"subswarms", a.subswarms},   {"particles", a.particles}, {"iterations", a.iterations},
               {"seconds", a.seconds},       {"cores", omp_get_num_procs()}, {"rows", rows}};
-  util::write_file_atomic((fs::path(a.out) / "scaling.json").string(), doc.dump(2) + "\n");
-  util::write_file_atomic((fs::path(a.out) / "scaling.csv").string(), csv);
+  util::write_files_atomic({{(fs::path(a.out) / "scaling.json").string(), doc.dump(2) + "\n"},
+                            {(fs::path(a.out) / "scaling.csv").string(), csv}});
   fmt::print("\nresults identical for every thread count; wrote {}/scaling.json, scaling.csv\n", a.out);
 }
 
@@ -397,13 +431,13 @@ void add_pgso_command(CLI::App& app) {
                     "shifted_rotated_)")
       ->capture_default_str();
   bench->add_option("--dims", b->dims, "comma list of dimensions")->capture_default_str();
-  bench->add_option("--runs", b->runs, "runs per cell (seeds seed + run * 1000003)")->capture_default_str();
-  bench->add_option("--seed", b->seed)->capture_default_str();
-  bench->add_option("--threads", b->threads, "PGSO threads (0: all cores)")->capture_default_str();
-  bench->add_option("--iterations", b->iterations, "PSO and PGSO iterations (stage 2 the same)")->capture_default_str();
-  bench->add_option("--subswarms", b->subswarms, "PGSO M")->capture_default_str();
-  bench->add_option("--particles", b->particles, "PGSO particles per subswarm")->capture_default_str();
-  bench->add_option("--pso-particles", b->pso_particles)->capture_default_str();
+  bench->add_option("--runs", b->runs, "runs per cell (seeds seed + run * 1000003)")->check(Integer(1))->capture_default_str();
+  bench->add_option("--seed", b->seed)->check(Seed())->capture_default_str();
+  bench->add_option("--threads", b->threads, "PGSO threads (0: all cores)")->check(Threads())->capture_default_str();
+  bench->add_option("--iterations", b->iterations, "PSO and PGSO iterations (stage 2 the same)")->check(Integer(1))->capture_default_str();
+  bench->add_option("--subswarms", b->subswarms, "PGSO M")->check(Integer(1, 1000000))->capture_default_str();
+  bench->add_option("--particles", b->particles, "PGSO particles per subswarm")->check(Integer(1, 1000000))->capture_default_str();
+  bench->add_option("--pso-particles", b->pso_particles)->check(Integer(1, 1000000))->capture_default_str();
   bench->add_option("--log-every", b->log_every, "convergence log interval (iterations)")->capture_default_str();
   bench->add_option("--out", b->out, "output directory (runs.csv, convergence.csv, summary.json)")->capture_default_str();
   bench->callback([b] { run_bench(*b); });
@@ -426,8 +460,8 @@ void add_pgso_command(CLI::App& app) {
   train->add_option("--adam-lr", t->adam_lr)->capture_default_str();
   train->add_option("--adam-epochs", t->adam_epochs)->capture_default_str();
   train->add_option("--adam-batch", t->adam_batch)->capture_default_str();
-  train->add_option("--seed", t->seed)->capture_default_str();
-  train->add_option("--threads", t->threads)->capture_default_str();
+  train->add_option("--seed", t->seed)->check(Seed())->capture_default_str();
+  train->add_option("--threads", t->threads, "PGSO threads (0: all cores)")->check(Threads())->capture_default_str();
   train->add_option("--out", t->out)->capture_default_str();
   train->callback([t] { run_train(*t); });
 
@@ -441,7 +475,7 @@ void add_pgso_command(CLI::App& app) {
   sc->add_option("--runs", s->runs, "fixed-work repetitions (best time kept)")->capture_default_str();
   sc->add_option("--seconds", s->seconds, "fixed-time budget")->capture_default_str();
   sc->add_option("--threads", s->threads, "comma list (default 1..cores)");
-  sc->add_option("--seed", s->seed)->capture_default_str();
+  sc->add_option("--seed", s->seed)->check(Seed())->capture_default_str();
   sc->add_option("--out", s->out)->capture_default_str();
   sc->callback([s] { run_scaling(*s); });
 }

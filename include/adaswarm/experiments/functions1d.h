@@ -133,7 +133,7 @@ std::vector<TableRow> run_table(int table, const ExperimentOptions& o);
 /// Median of the values (NaN for none).
 double median(std::vector<double> v);
 
-/// Writes `content` to `path` atomically: a temp file in the same folder, then rename.
+/// Writes `content` to `path` with util::write_file_atomic (util/atomic_file.h).
 void write_file_atomically(const std::string& path, const std::string& content);
 /// Every run of the rows as CSV (one line per run, fixed start first).
 std::string table_csv(const std::vector<TableRow>& rows);

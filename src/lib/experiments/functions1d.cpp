@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "adaswarm/swarm/random.h"
+#include "adaswarm/util/atomic_file.h"
 
 namespace adaswarm::experiments {
 
@@ -360,22 +361,7 @@ double median(std::vector<double> v) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + err);
-  }
+  util::write_file_atomic(path, content);  // symlinks followed, devices written in place, OS reason on error
 }
 
 std::string table_csv(const std::vector<TableRow>& rows) {
