@@ -1,10 +1,12 @@
 // `adaswarm tables`: the AdaSwarm paper's UCI tables (IV: MSE, V: MAE,
 // supplementary 5: BCE) rerun with one protocol for every optimizer, our numbers
 // beside the paper's. See docs/uci-tables.md.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -35,7 +37,7 @@ struct TablesArgs {
   std::string activation = "relu";
   std::string out = "uci-tables";
   std::string data_dir;
-  bool resume = false, quick = false, no_standardize = false, no_progress = false;
+  bool resume = false, overwrite = false, quick = false, no_standardize = false, no_progress = false;
   int64_t stop_after = -1;
   // a user's CSV
   std::string csv;
@@ -61,8 +63,49 @@ std::vector<std::string> split_list(const std::vector<std::string>& items) {
   return out;
 }
 
+// A column given on the command line: the option is named in any error.
+data::ColumnRef column(const std::string& text, const char* option) {
+  try {
+    return data::ColumnRef::parse(text);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string(option) + " " + text + ": " + e.what());
+  }
+}
+
+void check_options(const TablesArgs& a, CLI::App& cmd) {
+  auto given = [&](const char* name) { return cmd.count(name) > 0; };
+  if (a.header && a.no_header) throw std::invalid_argument("--header and --no-header exclude each other");
+  if (a.resume && a.overwrite) throw std::invalid_argument("--resume and --overwrite exclude each other");
+  if (a.csv.empty())
+    for (const char* o : {"--label-column", "--name", "--categorical", "--drop", "--header", "--no-header",
+                          "--delimiter"})
+      if (given(o)) throw std::invalid_argument(std::string(o) + " only applies with --csv FILE");
+  if (given("--lr") && (!std::isfinite(a.lr) || a.lr <= 0))
+    throw std::invalid_argument(fmt::format("--lr must be a finite number > 0, got {}", a.lr));
+  if (!(a.test_fraction > 0 && a.test_fraction < 1))
+    throw std::invalid_argument(fmt::format("--test-fraction must be in (0, 1), got {}", a.test_fraction));
+  if (a.seeds < 1) throw std::invalid_argument(fmt::format("--seeds must be at least 1, got {}", a.seeds));
+  if (a.first_seed < 0) throw std::invalid_argument(fmt::format("--first-seed must be >= 0, got {}", a.first_seed));
+  if (a.epochs < 1) throw std::invalid_argument(fmt::format("--epochs must be at least 1, got {}", a.epochs));
+  if (a.batch_size < 1) throw std::invalid_argument(fmt::format("--batch-size must be at least 1, got {}", a.batch_size));
+  const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  if (a.jobs < 0) throw std::invalid_argument(fmt::format("--jobs must be >= 0 (0: all cores), got {}", a.jobs));
+  if (a.jobs > 4 * cores)
+    throw std::invalid_argument(
+        fmt::format("--jobs {}: more than 4x the {} core(s) here; give at most {}", a.jobs, cores, 4 * cores));
+  auto no_duplicates = [](const std::vector<std::string>& items, const char* option) {
+    std::set<std::string> seen;
+    for (const auto& i : items)
+      if (!seen.insert(i).second) throw std::invalid_argument(std::string(option) + ": '" + i + "' is given twice");
+  };
+  no_duplicates(split_list(a.datasets), "--datasets");
+  no_duplicates(split_list(a.losses), "--loss");
+  no_duplicates(split_list(a.optimizers), "--optimizers");
+}
+
 void run(const TablesArgs& a, CLI::App& cmd) {
   namespace ex = adaswarm::experiments::uci;
+  check_options(a, cmd);
   ex::TablesConfig cfg;
   // losses
   auto losses = split_list(a.losses);
@@ -82,9 +125,9 @@ void run(const TablesArgs& a, CLI::App& cmd) {
     data::TabularSpec spec;
     spec.path = a.csv;
     spec.name = a.name.empty() ? std::filesystem::path(a.csv).stem().string() : a.name;
-    spec.label = data::ColumnRef::parse(a.label_column);
-    for (const auto& c : split_list(a.categorical)) spec.categorical.push_back(data::ColumnRef::parse(c));
-    for (const auto& c : split_list(a.drop)) spec.drop.push_back(data::ColumnRef::parse(c));
+    spec.label = column(a.label_column, "--label-column");
+    for (const auto& c : split_list(a.categorical)) spec.categorical.push_back(column(c, "--categorical"));
+    for (const auto& c : split_list(a.drop)) spec.drop.push_back(column(c, "--drop"));
     bool named = !spec.label.name.empty();
     for (const auto& c : spec.categorical) named = named || !c.name.empty();
     for (const auto& c : spec.drop) named = named || !c.name.empty();
@@ -125,6 +168,9 @@ void run(const TablesArgs& a, CLI::App& cmd) {
   cfg.progress = !a.no_progress;
   std::filesystem::create_directories(a.out);
   cfg.results_path = (std::filesystem::path(a.out) / "runs.jsonl").string();
+  if (!a.resume && !a.overwrite && std::filesystem::exists(std::filesystem::symlink_status(cfg.results_path)))
+    throw std::invalid_argument(cfg.results_path + " exists: pass --resume to continue that run, --overwrite to "
+                                "replace it, or another --out");
 
   const int64_t total = static_cast<int64_t>(cfg.losses.size() * cfg.datasets.size() * cfg.optimizers.size()) * cfg.seeds;
   std::fprintf(stderr, "adaswarm tables: %lld runs (%zu table(s) x %zu data set(s) x %zu optimizer(s) x %lld seed(s)), "
@@ -142,9 +188,9 @@ void run(const TablesArgs& a, CLI::App& cmd) {
   const std::string text = ex::format_tables(rows, cfg);
   std::cout << text << std::flush;
   const auto dir = std::filesystem::path(a.out);
-  util::write_file_atomic((dir / "tables.txt").string(), text);
-  util::write_file_atomic((dir / "tables.csv").string(), ex::tables_csv(rows));
-  util::write_file_atomic((dir / "tables.json").string(), ex::tables_json(rows, cfg));
+  util::write_files_atomic({{(dir / "tables.txt").string(), text},
+                            {(dir / "tables.csv").string(), ex::tables_csv(rows)},
+                            {(dir / "tables.json").string(), ex::tables_json(rows, cfg)}});
   std::fprintf(stderr, "%lld run(s) trained, %lld resumed, wall time %s (%.1f s); wrote %s/{runs.jsonl,tables.txt,tables.csv,tables.json}\n",
                static_cast<long long>(outcome.executed), static_cast<long long>(outcome.resumed),
                util::Progress::format_duration(outcome.seconds).c_str(), outcome.seconds, a.out.c_str());
@@ -160,17 +206,19 @@ void add_tables_command(CLI::App& app) {
                   "heart, haberman, wine, car, liver, abalone, titanic, pima, mushroom");
   cmd->add_option("--optimizers", args->optimizers,
                   "comma list (default all 9): sgd, sgd-swarm, adagrad, adadelta, rmsprop, amsgrad, adam, adaswarm, adam-ideal");
-  cmd->add_option("--seeds", args->seeds, "seeds per (table, data set, optimizer)")->capture_default_str();
-  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->capture_default_str();
-  cmd->add_option("--epochs", args->epochs, "training epochs")->capture_default_str();
-  cmd->add_option("--batch-size", args->batch_size, "mini-batch size")->capture_default_str();
+  cmd->add_option("--seeds", args->seeds, "seeds per (table, data set, optimizer)")->check(Integer(1))->capture_default_str();
+  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->check(Integer(0))->capture_default_str();
+  cmd->add_option("--epochs", args->epochs, "training epochs")->check(Integer(1))->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "mini-batch size (more than the rows: one batch)")->check(Integer(1))->capture_default_str();
   cmd->add_option("--lr", args->lr, "one learning rate for every optimizer (default: each optimizer's PyTorch default)");
   cmd->add_option("--test-fraction", args->test_fraction, "held-out share per class")->capture_default_str();
   cmd->add_option("--activation", args->activation, "hidden activation: relu or sigmoid")->capture_default_str();
-  cmd->add_option("--jobs,-j", args->jobs, "parallel runs (default: all cores; one intra-op thread each)");
+  cmd->add_option("--jobs,-j", args->jobs, "parallel runs (default: all cores; one intra-op thread each)")->check(Threads());
   cmd->add_option("--out", args->out, "output folder: runs.jsonl, tables.txt, tables.csv, tables.json")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
   cmd->add_flag("--resume", args->resume, "keep the finished runs in OUT/runs.jsonl and run the rest");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "replace an existing OUT/runs.jsonl (without it, or --resume, an existing one is refused)");
   cmd->add_flag("--quick", args->quick, "3 seeds, 10 epochs (unless given): the few-minutes smoke run");
   cmd->add_flag("--no-standardize", args->no_standardize, "train on unscaled features");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar");

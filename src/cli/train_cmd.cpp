@@ -66,27 +66,31 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"paper", "reference"}))
       ->capture_default_str();
   cmd->add_option("--epochs", cfg->epochs, "epochs in total (a resumed run continues up to this)")
-      ->check(CLI::PositiveNumber)
+      ->check(Integer(1))
       ->capture_default_str();
-  cmd->add_option("--batch-size", cfg->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", cfg->batch_size, "images per batch (more than the training images: one batch)")
+      ->check(Integer(1))
+      ->capture_default_str();
   cmd->add_option("--lr", cfg->lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--momentum", cfg->momentum, "sgd / emulated-sgd / rmsprop momentum")->capture_default_str();
   cmd->add_option("--weight-decay", cfg->weight_decay)->capture_default_str();
-  cmd->add_option("--seed", cfg->seed)->capture_default_str();
+  cmd->add_option("--seed", cfg->seed)->check(Seed())->capture_default_str();
   cmd->add_option("--device", cfg->device, "cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", cfg->threads, "intra-op threads (0: LibTorch's default)")
-      ->check(CLI::NonNegativeNumber)
+  cmd->add_option("--threads", cfg->threads, "intra-op threads (0: LibTorch's default; at most 4x the cores)")
+      ->check(Threads())
       ->capture_default_str();
   cmd->add_option("--checkpoint", cfg->checkpoint_dir, "directory for checkpoint.pt, written atomically every epoch");
   cmd->add_flag("--resume", cfg->resume, "continue from --checkpoint DIR/checkpoint.pt");
+  cmd->add_flag("--overwrite", cfg->overwrite,
+                "replace an existing --checkpoint DIR/checkpoint.pt (without it, or --resume, it is refused)");
   cmd->add_option("--log", cfg->log_path, "JSON-lines log, one record per epoch (appended)");
   cmd->add_option("--train-limit", cfg->train_limit, "use the first N training records only (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Integer(0));
   cmd->add_option("--test-limit", cfg->test_limit, "use the first N test records only (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Integer(0));
   cmd->add_option("--holdout", cfg->holdout,
                   "when the directory has no test file, test on the last N training records")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Integer(0));
   cmd->add_option("--augment", *aug, "default (CIFAR: crop 4 + flip; MNIST: none) | on | off")
       ->check(CLI::IsMember({"default", "on", "off"}))
       ->capture_default_str();

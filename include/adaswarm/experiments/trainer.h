@@ -36,6 +36,9 @@ struct TrainConfig {
   int threads = 0;             ///< intra-op threads (0: leave LibTorch's default)
   std::string checkpoint_dir;  ///< empty: no checkpoints
   bool resume = false;         ///< continue from checkpoint_dir/checkpoint.pt
+  /// Replace an existing checkpoint_dir/checkpoint.pt when not resuming (else
+  /// the Trainer refuses it, naming the file).
+  bool overwrite = false;
   std::string log_path;        ///< JSON lines, appended (empty: none)
   int64_t train_limit = 0;     ///< first n training records only (0: all)
   int64_t test_limit = 0;      ///< first n test records only (0: all)
@@ -77,7 +80,10 @@ struct TrainSummary {
 class Trainer {
  public:
   /// Loads the data and builds model and optimizer; throws on any bad option or
-  /// file. `out`: epoch lines and messages; `progress`: the progress bar.
+  /// file. Before loading anything it checks that checkpoint_dir can be written
+  /// (a temporary file is created and removed there), removes leftover
+  /// temporary files of an interrupted checkpoint write (checkpoint.pt.tmpXXXXXX,
+  /// said on `out`) and refuses an existing checkpoint unless resume or overwrite. `out`: epoch lines and messages; `progress`: the progress bar.
   Trainer(TrainConfig config, std::ostream* out, std::ostream* progress);
   ~Trainer();
   Trainer(const Trainer&) = delete;

@@ -1,5 +1,6 @@
 #include "adaswarm/data/csv.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -159,6 +160,8 @@ CsvTable parse_csv(std::istream& in, const std::string& source, const CsvOptions
 }
 
 CsvTable read_csv(const std::string& path, const CsvOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw DataError(path, 0, "is a directory, not a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, 0, "cannot open file (missing or unreadable)");
   std::ostringstream ss;

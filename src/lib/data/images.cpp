@@ -190,6 +190,15 @@ ImageSplits load_image_set(ImageSet set, const std::string& dir_in, const LoadOp
       has_test = false;
     }
     if (has_test) s.test = load_idx_split(d, "t10k");
+    if (has_test && s.train.images.sizes().slice(1) != s.test.images.sizes().slice(1)) {
+      auto hw = [](const ImageData& x) {
+        return fmt::format("{}x{}", x.images.size(2), x.images.size(3));
+      };
+      throw DataError(s.test.sources.front(), 0,
+                      fmt::format("test images are {}, but the training images ({}) are {}: the two files must "
+                                  "hold images of one size",
+                                  hw(s.test), s.train.sources.front(), hw(s.train)));
+    }
   } else {
     const bool hundred = set == ImageSet::CIFAR100;
     const fs::path d = resolve_dir(dir, hundred ? "cifar-100-binary" : "cifar-10-batches-bin");

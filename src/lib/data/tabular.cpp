@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -70,9 +71,14 @@ ColumnRef ColumnRef::parse(const std::string& text) {
   size_t start = (t.size() > 1 && t[0] == '-') ? 1 : 0;
   for (size_t i = start; i < t.size(); ++i)
     if (t[i] < '0' || t[i] > '9') digits = false;
-  if (digits && start < t.size())
-    r.index = std::stoll(t);
-  else
+  if (digits && start < t.size()) {
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (errno == ERANGE)
+      throw std::invalid_argument(fmt::format("column index {} is out of range (expected a 0-based column index)", t));
+    r.index = v;
+  } else
     r.name = t;
   if (digits && start < t.size()) r.name.clear();
   return r;
@@ -124,7 +130,12 @@ Dataset load_tabular(const CsvTable& table, const TabularSpec& spec) {
   const int64_t ncols = table.columns();
   const int64_t label_col = spec.label.resolve(table);
   std::vector<int> role(static_cast<size_t>(ncols), 0);  // 0 numeric, 1 categorical, 2 drop, 3 label
-  for (const auto& r : spec.drop) role[static_cast<size_t>(r.resolve(table))] = 2;
+  for (const auto& r : spec.drop) {
+    const int64_t c = r.resolve(table);
+    if (c == label_col)
+      throw DataError(table.source, 0, fmt::format("column {} is the label; it cannot also be dropped", r.to_string()));
+    role[static_cast<size_t>(c)] = 2;
+  }
   for (const auto& r : spec.categorical) {
     const int64_t c = r.resolve(table);
     if (c == label_col) throw DataError(table.source, 0, fmt::format("column {} is the label; it cannot also be categorical", r.to_string()));

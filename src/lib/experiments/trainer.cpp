@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,9 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -276,6 +280,49 @@ struct Trainer::Impl {
     last_checkpoint = path;
   }
 
+  // Before any training: the checkpoint folder exists and takes a new file, an
+  // interrupted write's temporary files are gone, and an existing checkpoint is
+  // only replaced when asked to.
+  void prepare_checkpoint_dir() {
+    const std::string dir = cfg.checkpoint_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+      throw std::runtime_error(fmt::format("--checkpoint {}: cannot create the checkpoint directory: {}", dir,
+                                           ec ? ec.message() : "not a directory"));
+    const std::string prefix = "checkpoint.pt.tmp";
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+      std::error_code rec;
+      if (!it->is_regular_file(rec)) continue;
+      if (fs::remove(it->path(), rec))
+        *out_or_null() << fmt::format("removed {}: the temporary file of an interrupted checkpoint write",
+                                      it->path().string())
+                       << std::endl;
+    }
+    const std::string path = checkpoint_file();
+    const std::string tmpl = (fs::path(dir) / (prefix + "XXXXXX")).string();
+    std::vector<char> probe(tmpl.c_str(), tmpl.c_str() + tmpl.size() + 1);
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0)
+      throw std::runtime_error(fmt::format("--checkpoint {}: cannot write a checkpoint there: {}", dir,
+                                           std::strerror(errno)));
+    ::close(fd);
+    ::unlink(probe.data());
+    if (fs::is_directory(path))
+      throw std::runtime_error(fmt::format("--checkpoint: {} is a directory, not a checkpoint file", path));
+    if (cfg.resume && cfg.overwrite)
+      throw std::invalid_argument("--resume and --overwrite exclude each other");
+    if (!cfg.resume && !cfg.overwrite && fs::exists(fs::symlink_status(path)))
+      throw std::runtime_error(fmt::format(
+          "{} exists: pass --resume to continue that run, --overwrite to replace it, or another --checkpoint", path));
+  }
+  std::ostream* out_or_null() {
+    static std::ostringstream sink;
+    return out ? out : &sink;
+  }
+
   void load_checkpoint() {
     const std::string path = checkpoint_file();
     if (path.empty()) throw std::invalid_argument("--resume needs --checkpoint DIR");
@@ -356,10 +403,11 @@ struct Trainer::Impl {
 
   void log_line(const json& j) {
     if (cfg.log_path.empty()) return;
-    std::ofstream f(cfg.log_path, std::ios::app);
-    if (!f) throw std::runtime_error(fmt::format("{}: cannot open log file for appending", cfg.log_path));
-    f << j.dump() << '\n';
-    if (!f.flush()) throw std::runtime_error(fmt::format("{}: cannot write log file", cfg.log_path));
+    try {
+      util::append_line(cfg.log_path, j.dump());  // names the OS reason (e.g. a full disk)
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("--log: {}", e.what()));
+    }
   }
 };
 
@@ -373,6 +421,26 @@ Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : i
   if (c.batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
   if (!(c.lr > 0) || !std::isfinite(c.lr)) throw std::invalid_argument("--lr must be a positive number");
   if (c.threads < 0) throw std::invalid_argument("--threads must be >= 0");
+  {
+    const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+    if (c.threads > 4 * cores)
+      throw std::invalid_argument(fmt::format("--threads {}: more than 4x the {} core(s) here; give at most {}",
+                                              c.threads, cores, 4 * cores));
+  }
+  if (!std::isfinite(c.momentum) || c.momentum < 0 || c.momentum >= 1)
+    throw std::invalid_argument(fmt::format("--momentum must be in [0, 1), got {}", c.momentum));
+  if (!std::isfinite(c.weight_decay) || c.weight_decay < 0)
+    throw std::invalid_argument(fmt::format("--weight-decay must be a finite number >= 0, got {}", c.weight_decay));
+  if (c.mlp_hidden < 1) throw std::invalid_argument("--mlp-hidden must be at least 1");
+  if (c.train_limit < 0 || c.test_limit < 0 || c.holdout < 0)
+    throw std::invalid_argument("--train-limit, --test-limit and --holdout must be >= 0");
+  if (!c.checkpoint_dir.empty()) I.prepare_checkpoint_dir();
+  if (!c.log_path.empty()) {  // the log is appended to: check that it can be, before training
+    const int fd = ::open(c.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(fmt::format("--log {}: cannot open for appending: {}", c.log_path,
+                                                     std::strerror(errno)));
+    ::close(fd);
+  }
   if (c.threads > 0) at::set_num_threads(c.threads);
   try {
     I.device = torch::Device(c.device);
@@ -398,6 +466,8 @@ Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : i
   I.splits = data::load_image_set(set, c.data_dir, lo);
   if (I.splits.train.size() == 0) throw std::runtime_error(fmt::format("{}: no training records", I.splits.dir));
   if (I.splits.test.size() == 0) throw std::runtime_error(fmt::format("{}: no test records", I.splits.dir));
+  // A batch larger than the training data is the whole data in one batch.
+  c.batch_size = std::min<int64_t>(c.batch_size, I.splits.train.size());
   I.norm = data::default_normalization(set);
   I.augment = c.augment < 0 ? data::default_augmentation(set)
                             : (c.augment ? data::AugmentOptions{4, true} : data::AugmentOptions{0, false});
