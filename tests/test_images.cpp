@@ -233,6 +233,18 @@ TEST(ImageSetDiscovery, MnistStyleDirectoryRawOrGzip) {
   }
 }
 
+TEST(ImageSetDiscovery, TrainAndTestImagesOfDifferentSizesAreRefusedAtLoad) {
+  TempDir m;
+  write_mnist_dir(m, 8, 4, false);
+  // test images 4x7 instead of the training files' 6x5
+  write_raw(m / "t10k-images-idx3-ubyte", idx_bytes(0x803, {4u, 4, 7}, image_data(4, 4, 7)));
+  const std::string e = error_of([&] { load_image_set(ImageSet::MNIST, m.str()); });
+  expect_contains(e, "t10k-images-idx3-ubyte");
+  expect_contains(e, "train-images-idx3-ubyte");
+  expect_contains(e, "4x7");
+  expect_contains(e, "6x5");
+}
+
 TEST(ImageSetDiscovery, ApproximateTrainingFileIsMarked) {
   TempDir m;
   write_mnist_dir(m, 12, 6, true);

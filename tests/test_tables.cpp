@@ -247,4 +247,68 @@ TEST(TablesCli, UserCsvByNameWithCategoricalColumns) {
   EXPECT_NE(csv_out.find("bce,mine,rmsprop,2,"), std::string::npos) << csv_out;
   EXPECT_TRUE(fs::exists(dir / "out" / "tables.json"));
 }
+
+TEST(TablesCli, ExistingRunsFileIsRefusedWithoutOverwriteOrResume) {
+  const auto dir = temp_dir("cli_overwrite");
+  const std::string cli = ADASWARM_CLI_PATH;
+  const std::string common = " tables --loss mse --datasets iris --optimizers adam --epochs 1 --jobs 1 "
+                             "--no-progress --data-dir " + kDataDir + " --out " + (dir / "o").string();
+  auto [rc, out] = shell(cli + common + " --seeds 2");
+  ASSERT_EQ(rc, 0) << out;
+  const auto runs = (dir / "o" / "runs.jsonl").string();
+  ASSERT_EQ(adaswarm::util::read_complete_lines(runs).size(), 2u);
+  const std::string before = read(runs);
+  auto [rc2, out2] = shell(cli + common + " --seeds 1");
+  EXPECT_EQ(rc2, 1) << out2;
+  EXPECT_NE(out2.find(runs + " exists"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("--overwrite"), std::string::npos) << out2;
+  EXPECT_EQ(read(runs), before);  // untouched
+  auto [rc3, out3] = shell(cli + common + " --seeds 2 --resume --overwrite");
+  EXPECT_EQ(rc3, 1) << out3;
+  EXPECT_NE(out3.find("exclude each other"), std::string::npos) << out3;
+  auto [rc4, out4] = shell(cli + common + " --seeds 1 --overwrite");
+  ASSERT_EQ(rc4, 0) << out4;
+  EXPECT_EQ(adaswarm::util::read_complete_lines(runs).size(), 1u);
+}
+
+TEST(TablesCli, BadOptionsNameTheOption) {
+  const auto dir = temp_dir("cli_options");
+  const std::string cli = ADASWARM_CLI_PATH;
+  std::ofstream(dir / "d.csv") << "a,b,c\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n";
+  const std::string iris = " tables --datasets iris --optimizers adam --seeds 1 --epochs 1 --no-progress --data-dir " +
+                           kDataDir + " --out " + (dir / "o").string();
+  const std::string csv = " tables --csv " + (dir / "d.csv").string() + " --optimizers adam --seeds 1 --epochs 1 "
+                          "--no-progress --out " + (dir / "o").string();
+  struct Case {
+    std::string args, expect;
+  };
+  const std::vector<Case> cases = {
+      {iris + " --lr inf", "--lr must be a finite number > 0, got inf"},
+      {iris + " --lr -0.1", "--lr must be a finite number > 0, got -0.1"},
+      {iris + " --lr nan", "--lr must be a finite number > 0"},
+      {iris + " --jobs -1", "--jobs"},
+      {iris + " --first-seed -1", "--first-seed"},
+      {iris + " --batch-size 99999999999999999999", "--batch-size"},
+      {iris + " --seeds abc", "--seeds"},
+      {iris + " --test-fraction 1", "--test-fraction"},
+      {iris + " --label-column 2", "--label-column only applies with --csv"},
+      {iris + " --name x", "--name only applies with --csv"},
+      {iris + " --drop 1", "--drop only applies with --csv"},
+      {" tables --datasets iris,iris --data-dir " + kDataDir + " --out " + (dir / "o").string(),
+       "--datasets: 'iris' is given twice"},
+      {csv + " --label-column 2 --header --no-header", "--header and --no-header exclude each other"},
+      {csv + " --label-column 2 --drop 2", "is the label; it cannot also be dropped"},
+      {csv + " --label-column 99999999999999999999999", "--label-column 99999999999999999999999: column index"},
+      {" tables --csv " + dir.string() + " --label-column 0 --out " + (dir / "o").string(), "is a directory"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    auto [rc, out] = shell(cli + c.args);
+    EXPECT_NE(rc, 0) << out;
+    EXPECT_NE(out.find(c.expect), std::string::npos) << out;
+    EXPECT_EQ(out.find("stoll"), std::string::npos) << out;
+    EXPECT_EQ(out.find("empty file"), std::string::npos) << out;
+    EXPECT_FALSE(fs::exists(dir / "o" / "runs.jsonl"));
+  }
+}
 #endif

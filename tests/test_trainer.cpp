@@ -16,6 +16,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -207,6 +210,117 @@ TEST(Trainer, ResumeRefusesACheckpointOfAnotherRun) {
   EXPECT_THROW(ex::Trainer(c, &out, nullptr), std::runtime_error);
 }
 
+TEST(Trainer, UnwritableCheckpointIsFoundBeforeTraining) {
+  TempDir d;
+  std::ostringstream out;
+  auto c = mnist_config("mlp", "adam", 100);
+  c.epochs = 1;
+  int64_t batches = 0;
+  c.on_batch = [&](int64_t, int64_t) { ++batches; };
+  { std::ofstream(d / "afile") << "x"; }
+  c.checkpoint_dir = d / "afile";  // a regular file: no directory can be made there (root or not)
+  try {
+    ex::Trainer t(c, &out, nullptr);
+    t.run();
+    FAIL() << "trained with an unwritable checkpoint";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--checkpoint " + (d / "afile")), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(batches, 0);
+  fs::create_directories(d / "ck/checkpoint.pt");  // the checkpoint's own name taken by a directory
+  c.checkpoint_dir = d / "ck";
+  try {
+    ex::Trainer t(c, &out, nullptr);
+    t.run();
+    FAIL() << "trained with a directory in the checkpoint's place";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(batches, 0);
+  EXPECT_TRUE(fs::is_directory(d / "ck/checkpoint.pt"));
+}
+
+TEST(Trainer, LeftoverTemporaryCheckpointIsRemovedWithAMessage) {
+  TempDir d;
+  fs::create_directories(d / "ck");
+  for (const char* f : {"checkpoint.pt.tmpAb12Cd", "checkpoint.pt.tmpX", "other.pt.tmpAb12Cd"})
+    std::ofstream(d / (std::string("ck/") + f)) << "torn";
+  auto c = mnist_config("mlp", "adam", 100);
+  c.checkpoint_dir = d / "ck";
+  std::ostringstream out;
+  ex::Trainer t(c, &out, nullptr);
+  EXPECT_FALSE(fs::exists(d / "ck/checkpoint.pt.tmpAb12Cd"));
+  EXPECT_NE(out.str().find("removed " + (d / "ck/checkpoint.pt.tmpAb12Cd")), std::string::npos) << out.str();
+  EXPECT_TRUE(fs::exists(d / "ck/checkpoint.pt.tmpX"));      // not a name mkstemp gives
+  EXPECT_TRUE(fs::exists(d / "ck/other.pt.tmpAb12Cd"));      // not this checkpoint's
+  EXPECT_FALSE(fs::exists(d / "ck/checkpoint.pt"));
+}
+
+TEST(Trainer, ExistingCheckpointIsRefusedUnlessOverwriteOrResume) {
+  TempDir d;
+  auto c = mnist_config("mlp", "adam", 100);
+  c.epochs = 1;
+  c.checkpoint_dir = d.str();
+  std::ostringstream out;
+  ex::Trainer(c, &out, nullptr).run();
+  const std::string ck = d / "checkpoint.pt";
+  ASSERT_TRUE(fs::exists(ck));
+  const auto stamp = fs::last_write_time(ck);
+  try {
+    ex::Trainer t(c, &out, nullptr);
+    FAIL() << "replaced an existing checkpoint";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(ck + " exists"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fs::last_write_time(ck), stamp);
+  auto both = c;
+  both.resume = both.overwrite = true;
+  EXPECT_THROW(ex::Trainer(both, &out, nullptr), std::invalid_argument);
+  c.overwrite = true;
+  EXPECT_NO_THROW(ex::Trainer(c, &out, nullptr).run());
+}
+
+TEST(Trainer, RatesAndCountsAreCheckedWithTheOptionsName) {
+  std::ostringstream out;
+  struct Case {
+    std::function<void(ex::TrainConfig&)> set;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {[](ex::TrainConfig& c) { c.momentum = -1; }, "--momentum"},
+      {[](ex::TrainConfig& c) { c.momentum = std::nan(""); }, "--momentum"},
+      {[](ex::TrainConfig& c) { c.weight_decay = -1; }, "--weight-decay"},
+      {[](ex::TrainConfig& c) { c.weight_decay = INFINITY; }, "--weight-decay"},
+      {[](ex::TrainConfig& c) { c.lr = INFINITY; }, "--lr"},
+      {[](ex::TrainConfig& c) { c.threads = 100000; }, "--threads 100000"},
+  };
+  for (const auto& k : cases) {
+    auto c = mnist_config("mlp", "sgd", 100);
+    k.set(c);
+    try {
+      ex::Trainer t(c, &out, nullptr);
+      ADD_FAILURE() << "accepted: " << k.expect;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(k.expect), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Trainer, BatchLargerThanTheDataIsOneBatch) {
+  auto c = mnist_config("mlp", "adam", 100);
+  c.epochs = 1;
+  c.batch_size = std::numeric_limits<int64_t>::max();
+  int64_t batches = 0;
+  c.on_batch = [&](int64_t, int64_t) { ++batches; };
+  std::ostringstream out;
+  ex::Trainer t(c, &out, nullptr);
+  const auto s = t.run();
+  EXPECT_EQ(batches, 1);
+  ASSERT_EQ(s.epochs.size(), 1u);
+  EXPECT_GT(s.epochs[0].train_accuracy, 0.0);
+}
+
 TEST(Trainer, BadOptions) {
   std::ostringstream out;
   auto c = mnist_config("cnn", "adam", 100);
@@ -257,6 +371,26 @@ TEST(TrainCli, ErrorsAreClearAndExitNonZero) {
   EXPECT_NE(r.err.find("test_batch.bin"), std::string::npos) << r.err;
   r = run_cli("train --optimizer nope", d);
   EXPECT_NE(r.code, 0);
+}
+
+TEST(TrainCli, OutOfRangeOptionsNameTheOption) {
+  TempDir d;
+  const std::string base = "train --model mlp --dataset mnist --data-dir " + kShared + "/mnist --train-limit 50 "
+                           "--test-limit 20 --epochs 1 ";
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--batch-size 99999999999999999999", "--batch-size"},
+           {"--batch-size 9223372036854775808", "--batch-size"},
+           {"--seed -1", "--seed"},
+           {"--threads -1", "--threads"},
+           {"--momentum -1 --optimizer sgd", "--momentum"},
+           {"--weight-decay -1", "--weight-decay"}}) {
+    SCOPED_TRACE(args);
+    auto r = run_cli(base + args, d);
+    EXPECT_NE(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("epoch 1/1"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos) << r.err;  // no LibTorch backtrace
+  }
 }
 
 TEST(TrainCli, SmallCifarRunWritesLogAndSummary) {
