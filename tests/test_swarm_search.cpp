@@ -223,7 +223,7 @@ TEST(SwarmSearch, PerElementBestsDifferFromPerRowBests) {
   auto t = torch::randn({B, C});
   auto run = [&](Bests bests) {
     auto so = SwarmLossOptions::preset(Preset::Paper).loss(LossKind::MAE).bests(bests).start(SwarmStart::Output)
-                  .start_span(2.0);
+                  .start_span(2.0).grad_scale(GradScale::Unit);
     so.swarm().seed(5).iterations(0);
     SwarmLoss l(so);
     l(y, t).backward();
@@ -296,7 +296,8 @@ TEST(SwarmSearch, StartSpansAndPreviousStart) {
   const int64_t B = 50;
   auto y = (torch::randn({B, 2}) * torch::tensor({1.0, 10.0})).requires_grad_(true);
   auto t = torch::zeros({B, 2});
-  auto so = SwarmLossOptions::preset(Preset::Paper).loss(LossKind::MSE).start(SwarmStart::Output).start_span(0.5);
+  auto so = SwarmLossOptions::preset(Preset::Paper).loss(LossKind::MSE).start(SwarmStart::Output).start_span(0.5)
+                .grad_scale(GradScale::Unit);
   so.swarm().iterations(0).particles(30);
   SwarmLoss fixed(so);
   fixed(y, t).backward();
@@ -441,6 +442,10 @@ TEST(SwarmSearch, OptionsAreValidatedByName) {
   EXPECT_NE(msg(SwarmLossOptions(base).start_noise(NAN)).find("start_noise"), std::string::npos);
   EXPECT_NE(msg(SwarmLossOptions(base).delta(INFINITY)).find("delta"), std::string::npos);
   EXPECT_NE(msg(SwarmLossOptions(base).eta(NAN)).find("eta"), std::string::npos);
+  auto no_iterations = SwarmLossOptions(base);
+  no_iterations.swarm().iterations(0);
+  EXPECT_NE(msg(no_iterations).find("iterations must be >= 1"), std::string::npos);
+  EXPECT_EQ(msg(SwarmLossOptions(no_iterations).grad_scale(GradScale::Unit)), "(no exception)");
   EXPECT_THROW(start_from_string("middle"), std::invalid_argument);
   EXPECT_THROW(bests_from_string("pixel"), std::invalid_argument);
   EXPECT_THROW(grad_scale_from_string("big"), std::invalid_argument);

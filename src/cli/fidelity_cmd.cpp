@@ -66,7 +66,7 @@ void run(const FidelityArgs& a, CLI::App& cmd) {
   for (auto p : a.particles)
     if (p < 1 || p > 100000) throw std::invalid_argument("--particles must be in [1, 100000], got " + std::to_string(p));
   for (auto i : a.iterations)
-    if (i < 0 || i > 100000) throw std::invalid_argument("--iterations must be in [0, 100000], got " + std::to_string(i));
+    if (i < 1 || i > 100000) throw std::invalid_argument("--iterations must be in [1, 100000], got " + std::to_string(i));
   for (auto e : a.mlp_epochs)
     if (e < 0 || e > 100000) throw std::invalid_argument("--mlp-epochs must be in [0, 100000], got " + std::to_string(e));
   for (auto s : a.cnn_steps)

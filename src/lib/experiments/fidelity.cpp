@@ -114,7 +114,7 @@ void FidelityOptions::validate() const {
     if (p < 1 || p > 100000) bad("particles must be in [1, 100000], got " + std::to_string(p));
   if (iterations.empty()) bad("iterations: give at least one");
   for (auto i : iterations)
-    if (i < 0 || i > 100000) bad("iterations must be in [0, 100000], got " + std::to_string(i));
+    if (i < 1 || i > 100000) bad("iterations must be in [1, 100000], got " + std::to_string(i));
   if (grad_scales.empty()) bad("grad_scales: give at least one");
   for (const auto& g : grad_scales) {
     try {

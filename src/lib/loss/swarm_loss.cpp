@@ -166,6 +166,11 @@ void SwarmLossOptions::validate() const {
     bad("ideal_limit needs a built-in loss (its minimiser is the target)");
   if (swarm().particles() < 1) bad("particles must be >= 1, got " + std::to_string(swarm().particles()));
   if (swarm().iterations() < 0) bad("iterations must be >= 0, got " + std::to_string(swarm().iterations()));
+  // c-bar comes from the iterations: without one the paper's scale is 0 and the
+  // gradient vanishes silently.
+  if (swarm().iterations() == 0 && grad_scale() == GradScale::Swarm && !ideal_limit())
+    bad("iterations must be >= 1 with grad_scale 'swarm' (its cbar comes from the iterations); use 'unit' or "
+        "'row-clip' to read the start points only");
   swarm().validate(swarm().rows());  // the remaining swarm settings (shape-free checks)
 }
 
@@ -805,6 +810,7 @@ void SwarmLoss::load(torch::serialize::InputArchive& archive) {
     throw std::runtime_error("checkpoint has no swarm loss state (swarm_loss/rng)");
   if (t.numel() != 4) throw std::runtime_error("checkpoint's swarm loss RNG state is malformed");
   std::array<uint64_t, 4> s{};
+  t = t.to(at::kCPU, at::kLong).contiguous();  // a checkpoint mapped to another device reads back here
   auto acc = t.accessor<int64_t, 1>();
   for (int i = 0; i < 4; ++i) s[i] = static_cast<uint64_t>(acc[i]);
   state_->rng.set_state(s);
