@@ -15,24 +15,12 @@
 #include "adaswarm/models/mlp.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/allocator.h"
+#include "bench_timing.h"
 
 using namespace adaswarm;
-using Clock = std::chrono::steady_clock;
+using adaswarm::bench::median_seconds;
 
 namespace {
-/// Median seconds of `fn` over `repeats` runs, after `warmup` untimed runs.
-double median_seconds(const std::function<void()>& fn, int repeats, int warmup = 5) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const auto a = Clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(Clock::now() - a).count());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
-
 void row(const char* what, double base, double ours) {
   fmt::print("{:<44} {:>10.1f} us {:>10.1f} us {:>8.2f}x\n", what, base * 1e6, ours * 1e6, ours / base);
 }

@@ -19,23 +19,12 @@
 
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/allocator.h"
+#include "bench_timing.h"
 
 using namespace adaswarm;
-using Clock = std::chrono::steady_clock;
+using adaswarm::bench::median_seconds;
 
 namespace {
-double median_seconds(const std::function<void()>& fn, int repeats, int warmup = 5) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const auto a = Clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(Clock::now() - a).count());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
-
 // The public implementation's figure quoted in the project's issue (one core,
 // Python, 20 x 40 on [200, 1]); not measured here.
 constexpr double kPythonReferenceSeconds = 7.8e-3;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace adaswarm::cli {
 void add_functions_command(CLI::App& app);  // functions_cmd.cpp: AdaSwarm paper Tables I-III, Fig. 1
@@ -17,6 +18,22 @@ void add_train_command(CLI::App& app);      // train_cmd.cpp: CNN / ResNet-18 vi
 void add_pgso_command(CLI::App& app);       // pgso_cmd.cpp: PGSO bench / train / scaling
 void add_fidelity_command(CLI::App& app);   // fidelity_cmd.cpp: swarm / SPSA / Gaussian dL/dy vs autograd
 void add_usecases_command(CLI::App& app);   // usecases_cmd.cpp: hard-loss use cases with controls
+
+/// Comma lists given once or repeated ("a,b" "c") -> {a, b, c}; empty parts dropped.
+inline std::vector<std::string> split_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = item.find(',', start);
+      const std::string part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
 
 /// The cores of this machine (at least 1).
 inline int64_t cores() { return std::max(1u, std::thread::hardware_concurrency()); }

@@ -32,21 +32,6 @@ struct FidelityArgs {
   bool quick = false, overwrite = false, no_progress = false;
 };
 
-std::vector<std::string> split_list(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    size_t start = 0;
-    for (;;) {
-      const size_t comma = item.find(',', start);
-      const std::string part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
 void run(const FidelityArgs& a, CLI::App& cmd) {
   namespace fx = adaswarm::experiments::fidelity;
   auto given = [&](const char* name) { return cmd.count(name) > 0; };

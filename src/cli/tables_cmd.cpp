@@ -48,21 +48,6 @@ struct TablesArgs {
   std::string name;
 };
 
-std::vector<std::string> split_list(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    size_t start = 0;
-    for (;;) {
-      const size_t comma = item.find(',', start);
-      const std::string part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
 // A column given on the command line: the option is named in any error.
 data::ColumnRef column(const std::string& text, const char* option) {
   try {

@@ -23,21 +23,6 @@ struct UsecasesArgs {
   int64_t stop_after = -1;
 };
 
-std::vector<std::string> split_list(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    size_t start = 0;
-    for (;;) {
-      const size_t comma = item.find(',', start);
-      const std::string part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
 void run(const UsecasesArgs& a, CLI::App& cmd) {
   namespace uc = adaswarm::experiments::usecases;
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());

@@ -1,20 +1,16 @@
 #include "adaswarm/experiments/uci_tables.h"
 
-#include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <functional>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +20,7 @@
 #include "adaswarm/optim/adadelta.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/atomic_file.h"
+#include "adaswarm/util/runs_file.h"
 #include "adaswarm/util/progress.h"
 
 namespace adaswarm::experiments::uci {
@@ -348,35 +345,11 @@ TablesOutcome run_tables(const TablesConfig& config) {
         }
 
   if (!config.results_path.empty()) {
-    const auto parent = std::filesystem::path(config.results_path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    if (config.resume) {
-      const auto lines = util::read_complete_lines(config.results_path);
-      int64_t lineno = 0;
-      for (const auto& line : lines) {
-        ++lineno;
-        if (line.empty()) continue;
-        nlohmann::json j;
-        try {
-          j = nlohmann::json::parse(line);
-        } catch (const std::exception&) {
-          throw std::runtime_error(fmt::format("{}:{}: not a JSON line; cannot resume from this file",
-                                               config.results_path, lineno));
-        }
-        const std::string their = j.value("fingerprint", "");
-        if (their != fp)
-          throw std::runtime_error(fmt::format(
-              "{}:{}: written with other settings ({}) than this run ({}); drop --resume or choose another --out",
-              config.results_path, lineno, their, fp));
-        auto r = from_json(j);
-        if (wanted.count(r.key())) done[r.key()] = r;
-      }
-      // rewrite the file without a torn last line so appends start on a fresh line
-      std::string keep;
-      for (const auto& line : lines) keep += line + "\n";
-      util::write_file_atomic(config.results_path, keep);
-    } else {
-      util::write_file_atomic(config.results_path, "");
+    // The runs file (util/runs_file.h): lines of other settings refused, a torn
+    // last line dropped; a fresh run empties it.
+    for (const auto& line : util::open_runs_file(config.results_path, fp, config.resume)) {
+      auto r = from_json(nlohmann::json::parse(line));
+      if (wanted.count(r.key())) done[r.key()] = r;
     }
   }
 
@@ -399,48 +372,25 @@ TablesOutcome run_tables(const TablesConfig& config) {
     for (const auto& j : pending) work += j.cost;
     bar.set_total_work(work);
   }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
   std::mutex mutex;
   std::vector<RunResult> fresh;
-  const int nthreads = std::max(1, std::min<int>(config.jobs, static_cast<int>(std::max<size_t>(1, pending.size()))));
-  const int saved_threads = at::get_num_threads();
-  at::set_num_threads(1);
-  auto worker = [&] {
-    at::set_num_threads(1);
-    omp_set_num_threads(1);
-    for (;;) {
-      if (failed) return;
-      const size_t i = next.fetch_add(1);
-      if (i >= pending.size()) return;
+  // One intra-op thread per job (util::run_jobs); the first failure stops the rest.
+  try {
+    util::run_jobs(pending.size(), config.jobs, [&](size_t i) {
       const Job& j = pending[i];
-      try {
-        auto r = run_one(config, config.datasets[j.dataset], sets[j.dataset], j.loss, j.optimizer, j.seed);
-        if (!config.results_path.empty()) util::append_line(config.results_path, to_json(r, fp).dump());
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          fresh.push_back(r);
-        }
-        bar.advance(1, r.key(), j.cost);
-      } catch (...) {
+      auto r = run_one(config, config.datasets[j.dataset], sets[j.dataset], j.loss, j.optimizer, j.seed);
+      if (!config.results_path.empty()) util::append_line(config.results_path, to_json(r, fp).dump());
+      {
         std::lock_guard<std::mutex> lock(mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-        return;
+        fresh.push_back(r);
       }
-    }
-  };
-  if (nthreads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < nthreads; ++t) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+      bar.advance(1, r.key(), j.cost);
+    });
+  } catch (...) {
+    bar.finish();
+    throw;
   }
-  at::set_num_threads(saved_threads);
   bar.finish();
-  if (error) std::rethrow_exception(error);
 
   for (auto& r : fresh) done[r.key()] = r;
   for (auto& [k, r] : done) outcome.runs.push_back(r);

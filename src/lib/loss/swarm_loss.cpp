@@ -241,23 +241,28 @@ struct SwarmLoss::State {
 
 SwarmLoss::SwarmLoss(SwarmLossOptions options) : SwarmLoss(std::move(options), nullptr) {}
 
-SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomLossFn custom) : state_(std::make_shared<State>()) {
+namespace {
+/// The options of a loss with (or without) a custom callable, validated.
+SwarmLossOptions checked_options(SwarmLossOptions options, bool has_custom) {
   options.validate();
-  if (options.loss() == LossKind::Custom && !custom)
+  if (options.loss() == LossKind::Custom && !has_custom)
     throw std::invalid_argument("invalid swarm loss option: loss 'custom' needs a callable");
-  if (custom) options.loss(LossKind::Custom);
-  state_->options = std::move(options);
+  if (has_custom) options.loss(LossKind::Custom);
+  return options;
+}
+}  // namespace
+
+SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomLossFn custom) : state_(std::make_shared<State>()) {
+  state_->options = checked_options(std::move(options), static_cast<bool>(custom));
   state_->custom = std::move(custom);
   state_->rng.reseed(state_->options.swarm().seed(), 0x5ULL);
 }
 
-SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomKernel kernel)
-    : SwarmLoss(std::move(options).loss(LossKind::Custom),
-                // A placeholder that the kernel replaces (never called).
-                CustomLossFn([](const at::Tensor& p, const at::Tensor&) { return p; })) {
+SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomKernel kernel) : state_(std::make_shared<State>()) {
   if (!kernel.fn) throw std::invalid_argument("invalid swarm loss option: a custom kernel needs a function");
-  state_->custom = nullptr;
+  state_->options = checked_options(std::move(options), true);
   state_->kernel = std::move(kernel);
+  state_->rng.reseed(state_->options.swarm().seed(), 0x5ULL);
 }
 
 void SwarmLoss::set_center(const at::Tensor& center) {
@@ -429,7 +434,6 @@ struct SwarmLoss::Step {
   at::Tensor target_cpu;  // custom: the target as given, on the CPU
   int64_t D;
   bool element = false;  // Bests::Element: one best group per output element
-  bool per_sample = false;
   double red_scale = 1.0;
 
   /// Step 4: the start positions [P x D] around the plan's centre.
@@ -602,13 +606,15 @@ struct SwarmLoss::Step {
     // a group, and did the group's best improve on the start?
     const int64_t G = sw.groups();
     std::vector<char> varied(static_cast<size_t>(G), 0);
+    int64_t n_varied = 0;  // once every group has varied, the check costs nothing
     const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
       fitness(X, np, G, out);
-      for (int64_t gi = 0; gi < G; ++gi) {
+      for (int64_t gi = 0; gi < G && n_varied < G; ++gi) {
         if (varied[static_cast<size_t>(gi)]) continue;
         for (int64_t i = 1; i < np; ++i)
           if (out[i * G + gi] != out[gi]) {
             varied[static_cast<size_t>(gi)] = 1;
+            ++n_varied;
             break;
           }
       }
@@ -763,7 +769,6 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
   if (bt.target_bc.defined()) t_cpu = bt.target_bc.to(at::kCPU, at::kFloat).contiguous();
   Step step{st, o, bt, y.data_ptr<float>(), t_cpu.defined() ? t_cpu.data_ptr<float>() : nullptr,
             bt.index_target ? idx_cpu.data_ptr<int64_t>() : nullptr, at::Tensor(), bt.B * bt.C};
-  step.per_sample = per_sample;
   if (custom) step.target_cpu = bt.target.to(at::kCPU).contiguous();
   // Scale that turns a sum of per-element (or per-sample) losses into the reduced loss.
   step.red_scale =
