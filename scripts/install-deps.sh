@@ -4,7 +4,8 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds pagmo2 and PySwarms)
 set -euo pipefail
 pkgs=(build-essential cmake libtorch-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
-      nlohmann-json3-dev libopenblas0-openmp dataset-fashion-mnist zlib1g-dev)
+      nlohmann-json3-dev libopenblas0-openmp dataset-fashion-mnist zlib1g-dev
+      libgloo-dev)  # libgloo-dev: headers for the distributed (c10d Gloo) module
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib python3-torch)
 fi
