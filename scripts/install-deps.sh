@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages adaswarm builds and runs with; installs only what
 # is missing and prints nothing when everything is already there.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds pagmo2 and PySwarms)
+# Usage: scripts/install-deps.sh [--bench] [--python]
+#   --bench adds pagmo2 and PySwarms; --python adds what the Python module
+#   (python/, `import adaswarm`) builds and tests with: pybind11, PyTorch, pytest
 set -euo pipefail
 pkgs=(build-essential cmake libtorch-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
       nlohmann-json3-dev libopenblas0-openmp dataset-fashion-mnist zlib1g-dev
       libgloo-dev)  # libgloo-dev: headers for the distributed (c10d Gloo) module
-if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib python3-torch)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(libbenchmark-dev libpagmo-dev python3-pyswarms python3-matplotlib python3-torch) ;;
+    --python) pkgs+=(pybind11-dev python3-torch python3-pytest) ;;
+    *) echo "usage: scripts/install-deps.sh [--bench] [--python]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
