@@ -1,0 +1,94 @@
+// libFuzzer target: `adaswarm train --resume`'s checkpoint reader. Each input
+// is written as CHECKPOINT_DIR/checkpoint.pt and a Trainer is made with
+// resume = true (a 2-unit MLP on a tiny MNIST-format set written at start-up,
+// optimizer AdaSwarm, so the optimizer's and swarm loss's own load run too).
+// Documented errors: a std::exception. With ADASWARM_FUZZ_STRICT=1 its message
+// must also name the checkpoint file (the project's rule for bad input).
+//
+// ADASWARM_FUZZ_SEED_DIR=DIR: write a valid checkpoint of this set-up to
+// DIR/checkpoint.pt (a seed for the corpus) and exit.
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "adaswarm/experiments/trainer.h"
+#include "fuzz_common.h"
+
+namespace ex = adaswarm::experiments;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& body) {
+  std::ofstream f(path, std::ios::binary);
+  const uint8_t magic[4] = {0, 0, 8, static_cast<uint8_t>(dims.size())};
+  f.write(reinterpret_cast<const char*>(magic), 4);
+  for (uint32_t d : dims) {
+    const uint8_t be[4] = {uint8_t(d >> 24), uint8_t(d >> 16), uint8_t(d >> 8), uint8_t(d)};
+    f.write(reinterpret_cast<const char*>(be), 4);
+  }
+  f.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
+}
+
+ex::TrainConfig config;
+bool strict = false;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const std::string root = adaswarm::fuzz::scratch_dir();
+  const std::string data = root + "/mnist", ckpt = root + "/ckpt";
+  fs::create_directories(data);
+  fs::create_directories(ckpt);
+  const uint32_t n = 8, side = 4;
+  std::vector<uint8_t> pixels(n * side * side), labels(n);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37);
+  for (uint32_t i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(i % 10);
+  for (const char* split : {"train", "t10k"}) {
+    write_idx(data + "/" + split + "-images-idx3-ubyte", {n, side, side}, pixels);
+    write_idx(data + "/" + split + "-labels-idx1-ubyte", {n}, labels);
+  }
+  config.model = "mlp";
+  config.mlp_hidden = 2;
+  config.dataset = "mnist";
+  config.data_dir = data;
+  config.optimizer = "adaswarm";
+  config.epochs = 1;
+  config.batch_size = 4;
+  config.eval_batch_size = 8;
+  config.threads = 1;
+  config.seed = 3;
+  config.progress = false;
+  config.handle_sigint = false;
+  config.checkpoint_dir = ckpt;
+  strict = std::getenv("ADASWARM_FUZZ_STRICT") && std::string(std::getenv("ADASWARM_FUZZ_STRICT")) == "1";
+  if (const char* seed_dir = std::getenv("ADASWARM_FUZZ_SEED_DIR")) {
+    ex::TrainConfig c = config;
+    c.overwrite = true;
+    std::ostringstream sink;
+    ex::Trainer(c, &sink, &sink).run();
+    fs::create_directories(seed_dir);
+    fs::copy_file(ckpt + "/checkpoint.pt", fs::path(seed_dir) / "checkpoint.pt", fs::copy_options::overwrite_existing);
+    std::cout << "wrote " << (fs::path(seed_dir) / "checkpoint.pt").string() << std::endl;
+    std::exit(0);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string path = adaswarm::fuzz::write_input("ckpt/checkpoint.pt", data, size);
+  ex::TrainConfig c = config;
+  c.resume = true;
+  std::ostringstream sink;
+  try {
+    ex::Trainer trainer(c, &sink, &sink);
+  } catch (const std::exception& e) {
+    if (strict && std::string(e.what()).find(path) == std::string::npos) adaswarm::fuzz::unnamed_error(path, e.what());
+  }
+  return 0;
+}
