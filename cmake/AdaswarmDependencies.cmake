@@ -13,3 +13,4 @@ if(ADASWARM_BUILD_CLI)
 endif()
 # LibTorch's exported flags (e.g. -D_GLIBCXX_USE_CXX11_ABI=0 for pip wheels).
 set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}")
+include(AdaswarmDist)   # ADASWARM_DIST: c10d Gloo for src/lib/dist (libgloo-dev)
