@@ -4,6 +4,7 @@
 #include <string>
 
 #include "adaswarm/util/allocator.h"
+#include "adaswarm/util/errors.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "adaswarm: error: %s\n", e.what());
+    std::fprintf(stderr, "adaswarm: error: %s\n", adaswarm::util::message_of(e).c_str());  // no LibTorch backtrace
     return 1;
   }
   return 0;

@@ -157,6 +157,13 @@ struct SwarmLossOptions {
   void validate() const;
 };
 
+/// Every setting as a JSON object text (non-finite numbers as "inf", "-inf",
+/// "nan"): for checkpoints and logs.
+std::string options_to_json(const SwarmLossOptions& options);
+/// Back from that text: missing settings keep their defaults; unknown or
+/// malformed ones and impossible values throw std::invalid_argument naming them.
+SwarmLossOptions options_from_json(const std::string& text);
+
 /// Filled by each backward (and forward) of a SwarmLoss.
 struct SwarmLossDiagnostics {
   double best_fitness = std::numeric_limits<double>::quiet_NaN();  ///< swarm best (loss units, summed rows)
@@ -208,7 +215,12 @@ class SwarmLoss {
   /// The swarm of the last forward (null before the first).
   const swarm::Swarm<float>* last_swarm() const;
 
-  /// RNG and warm-start state, for exact resume.
+  /// Everything a loaded loss needs to continue exactly: the generator, the
+  /// settings, the warm swarm (warm_start: positions and velocities) and the
+  /// last best (SwarmStart::Previous). A custom callable cannot be saved: load
+  /// into a loss built with the same one. load() adopts the saved settings, and
+  /// throws std::runtime_error (leaving this loss unchanged) on a malformed
+  /// state or a built-in / custom mismatch.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fitness_kernels.h"
+#include "swarm_loss_state.h"
 
 namespace adaswarm {
 
@@ -221,23 +222,6 @@ std::string shape_str(const at::Tensor& t) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------
-// State shared by copies of a SwarmLoss
-// ---------------------------------------------------------------------------
-struct SwarmLoss::State {
-  SwarmLossOptions options;
-  CustomLossFn custom;
-  CustomKernel kernel;  // the fast form (kernel.fn set) instead of `custom`
-  Rng rng;
-  std::unique_ptr<swarm::Swarm<float>> swarm;
-  SwarmLossDiagnostics diagnostics;
-  at::Tensor center;                 // SwarmStart::Center (CPU float, as given)
-  std::vector<float> previous_best;  // SwarmStart::Previous: the last batch's g
-  int64_t previous_B = 0, previous_C = 0;
-  int64_t blind_streak = 0;
-  std::string warning;
-};
 
 SwarmLoss::SwarmLoss(SwarmLossOptions options) : SwarmLoss(std::move(options), nullptr) {}
 
@@ -578,12 +562,13 @@ struct SwarmLoss::Step {
     if (!st.swarm || st.swarm->dim() != D || st.swarm->options().rows() != so.rows() ||
         st.swarm->options().fitness_per_row() != so.fitness_per_row()) {
       st.swarm = std::make_unique<swarm::Swarm<float>>(so, D);
+      st.warm_ready = false;
     } else {
       st.swarm->options() = so;
     }
     swarm::Swarm<float>& sw = *st.swarm;
     const int64_t P = so.particles();
-    const bool warm = o.warm_start() && sw.evaluated();
+    const bool warm = o.warm_start() && st.warm_ready;
     const StartPlan plan = plan_start(o, bt, yp);
     diag.start = plan.start;
     if (warm) {
@@ -625,6 +610,7 @@ struct SwarmLoss::Step {
     const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
     const auto info = sw.run(fit, so.iterations());
     st.rng.set_state(sw.rng().state());
+    st.warm_ready = true;
     int64_t moved = 0, flat = 0;
     for (int64_t gi = 0; gi < G; ++gi) {
       moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
@@ -798,28 +784,6 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
   st.diagnostics = diag;
   grad = grad.to(output_in.device(), output_in.scalar_type()).reshape(output_in.sizes());
   return SwarmLossFunction::apply(output_in, value, grad, !o.reference_scale());
-}
-
-// ---------------------------------------------------------------------------
-// Save / load: the RNG (and the shape of the warm swarm is rebuilt lazily).
-// ---------------------------------------------------------------------------
-void SwarmLoss::save(torch::serialize::OutputArchive& archive) const {
-  const auto& s = state_->rng.state();
-  std::vector<int64_t> words(s.begin(), s.end());
-  archive.write("swarm_loss/rng", torch::tensor(words, torch::kLong));
-}
-
-void SwarmLoss::load(torch::serialize::InputArchive& archive) {
-  at::Tensor t;
-  if (!archive.try_read("swarm_loss/rng", t))
-    throw std::runtime_error("checkpoint has no swarm loss state (swarm_loss/rng)");
-  if (t.numel() != 4) throw std::runtime_error("checkpoint's swarm loss RNG state is malformed");
-  std::array<uint64_t, 4> s{};
-  t = t.to(at::kCPU, at::kLong).contiguous();  // a checkpoint mapped to another device reads back here
-  auto acc = t.accessor<int64_t, 1>();
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<uint64_t>(acc[i]);
-  state_->rng.set_state(s);
-  state_->swarm.reset();
 }
 
 }  // namespace adaswarm

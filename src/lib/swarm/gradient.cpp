@@ -63,9 +63,10 @@ void GradientOptions::validate(int64_t dim) const {
   if (c1() + c2() <= 0) bad("c1 + c2 must be > 0 (otherwise cbar = 0 and the gradient is always 0)");
   if (!(beta() >= 0 && beta() < 1)) bad("beta must be in [0, 1), got " + num(beta()));
   if (!std::isfinite(inertia())) bad("inertia must be finite, got " + num(inertia()));
-  if (variant() == Variant::MPSO || variant() == Variant::REMPSO) {
-    // Both run, but the paper's derivation covers PSO and EMPSO only; allowed.
-  }
+  // MPSO and REMPSO run, though the paper's derivation covers PSO and EMPSO only.
+  if (variant() == Variant::REMPSO && random_mode() != RandomMode::PerCoordinate)
+    bad("variant 'rempso' needs random_mode per-coordinate (with one random factor per particle REMPSO equals "
+        "EMPSO)");
   check_bounds(lower(), upper(), dim);
 }
 

@@ -67,6 +67,11 @@ void SwarmOptions::validate(int64_t dim) const {
   if (!(random_low() >= -1 && random_low() < 1))
     bad_option("random_low must be in [-1, 1), got " + num(random_low()));
   if (!std::isfinite(rotation_angle())) bad_option("rotation_angle must be finite");
+  // With one r per particle, Phi = c r I commutes with the rotation (A^T Phi A =
+  // Phi) and REMPSO would silently be EMPSO: the rotation needs Phi = diag(c r_1..D).
+  if (variant() == Variant::REMPSO && random_mode() != RandomMode::PerCoordinate)
+    bad_option("variant 'rempso' needs random_mode per-coordinate (with one random factor per particle, "
+               "A^T (c r I) A = c r I and REMPSO equals EMPSO)");
   if (!(velocity_clamp() >= 0)) bad_option("velocity_clamp must be >= 0, got " + num(velocity_clamp()));
   if (stall_iterations() < 0) bad_option("stall_iterations must be >= 0");
   if (rows() < 1 || dim % rows() != 0)

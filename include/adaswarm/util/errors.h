@@ -1,0 +1,17 @@
+// Error messages for people: LibTorch's c10::Error carries a C++ backtrace in
+// what(); a user needs the sentence, not the frames.
+#pragma once
+#include <exception>
+#include <string>
+
+namespace adaswarm::util {
+
+/// The message of `e` without LibTorch's backtrace ("Exception raised from ...
+/// frame #0 ..."), also when a c10::Error's what() was wrapped into another
+/// exception's message.
+std::string message_of(const std::exception& e);
+
+/// `text` up to LibTorch's backtrace, without trailing blanks.
+std::string strip_backtrace(const std::string& text);
+
+}  // namespace adaswarm::util

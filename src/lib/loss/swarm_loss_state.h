@@ -1,0 +1,33 @@
+// The state that copies of a SwarmLoss share (internal to src/lib/loss).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adaswarm/loss/swarm_loss.h"
+#include "adaswarm/swarm/random.h"
+#include "adaswarm/swarm/swarm.h"
+
+namespace adaswarm {
+
+struct SwarmLoss::State {
+  SwarmLossOptions options;
+  CustomLossFn custom;
+  CustomKernel kernel;  // the fast form (kernel.fn set) instead of `custom`
+  Rng rng;
+  std::unique_ptr<swarm::Swarm<float>> swarm;
+  /// The swarm's positions and velocities carry over to the next batch
+  /// (warm_start): set after a search, or by load() from a checkpoint.
+  bool warm_ready = false;
+  SwarmLossDiagnostics diagnostics;
+  at::Tensor center;                 // SwarmStart::Center (CPU float, as given)
+  std::vector<float> previous_best;  // SwarmStart::Previous: the last batch's g
+  int64_t previous_B = 0, previous_C = 0;
+  int64_t blind_streak = 0;
+  std::string warning;
+};
+
+}  // namespace adaswarm
