@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "adaswarm/dist/dist.h"
 #include "adaswarm/pgso/functions.h"
 #include "adaswarm/pgso/gso.h"
 #include "adaswarm/pgso/network.h"
@@ -79,6 +81,25 @@ void ensure_dir(const std::string& dir) {
 
 std::string g(double v) { return fmt::format("{:.4g}", v); }
 
+/// PGSO islands over ranks launched with torchrun's variables (docs/distributed.md):
+/// every rank runs the command; rank 0 alone prints and writes files.
+struct Ranks {
+  std::shared_ptr<dist::ProcessGroup> group;
+  bool lead = true;
+};
+Ranks join_ranks(double timeout) {
+  Ranks r;
+  r.group = dist::ProcessGroup::from_environment(timeout);
+  r.lead = r.group->rank() == 0;
+  if (!r.lead && !std::freopen("/dev/null", "w", stdout))  // ranks > 0: errors only (stderr)
+    throw std::runtime_error("cannot silence the standard output of rank " + std::to_string(r.group->rank()));
+  return r;
+}
+std::string ranks_note(const Ranks& r) {
+  return r.group->distributed() ? fmt::format(", subswarms on {} ranks (k mod {})", r.group->size(), r.group->size())
+                                : std::string();
+}
+
 // ------------------------------------------------------------------ bench
 
 struct BenchArgs {
@@ -92,6 +113,7 @@ struct BenchArgs {
   int64_t subswarms = 7, particles = 20, pso_particles = 50;
   int64_t log_every = 10;
   std::string out = "pgso-bench";
+  double dist_timeout = 300;
 };
 
 void run_bench(const BenchArgs& a) {
@@ -130,7 +152,10 @@ void run_bench(const BenchArgs& a) {
   if (a.runs < 1) throw std::invalid_argument("--runs must be >= 1");
   if (a.iterations < 1) throw std::invalid_argument("--iterations must be >= 1");
   if (a.log_every < 1) throw std::invalid_argument("--log-every must be >= 1");
-  ensure_dir(a.out);
+  const Ranks ranks = join_ranks(a.dist_timeout);
+  ranks.group->agree([&] {
+    if (ranks.lead) ensure_dir(a.out);
+  });
 
   fmt::print("adaswarm pgso bench: mean best error (best - minimum) over {} runs, seed {}\n", a.runs, a.seed);
   fmt::print("  PSO : {} particles, {} iterations, w 0.5, c1 1, c2 2, r per coordinate, positions clamped\n",
@@ -138,9 +163,9 @@ void run_bench(const BenchArgs& a) {
   fmt::print("  GSO : the authors' settings per D (SPEC.md 6), c1..c4 = 2.05 U(0,1) per run, r ~ U(-1,1) "
              "(gso-u01: r ~ U(0,1))\n");
   fmt::print("  PGSO: M {} subswarms x {} particles, {} iterations, exchange at {}, stage 2 {} iterations, "
-             "{} threads\n",
+             "{} threads{}\n",
              a.subswarms, a.particles, a.iterations, a.iterations / 2, a.iterations,
-             a.threads > 0 ? std::to_string(a.threads) : "all");
+             a.threads > 0 ? std::to_string(a.threads) : "all", ranks_note(ranks));
   fmt::print("  Reference (PGSO paper) PSO/GSO values: not available -- the paper text we have\n"
              "  (papers/pgso-paper.txt) names Tables 4-6 but contains none of their numbers.\n");
 
@@ -180,7 +205,7 @@ void run_bench(const BenchArgs& a) {
             r = pg::pgso(obj, D,
                          pg::PgsoOptions().subswarms(a.subswarms).particles(a.particles).iterations(a.iterations)
                              .lower(lo).upper(hi).seed(seed).threads(a.threads).log_every(a.log_every)
-                             .limit_torch_threads(false));
+                             .limit_torch_threads(false).group(ranks.group));
           const double err = r.best_fitness - f.minimum();
           errs.push_back(err);
           secs += r.seconds;
@@ -229,10 +254,13 @@ void run_bench(const BenchArgs& a) {
               {"reference_note",
                "the PGSO paper text available here lacks the numbers of its Tables 4-6; reference_error is null"},
               {"results", summary}};
-  // all three or none (util/atomic_file.h)
-  util::write_files_atomic({{(fs::path(a.out) / "runs.csv").string(), runs_csv},
-                            {(fs::path(a.out) / "convergence.csv").string(), conv_csv},
-                            {(fs::path(a.out) / "summary.json").string(), doc.dump(2) + "\n"}});
+  // all three or none (util/atomic_file.h); rank 0 alone
+  ranks.group->agree([&] {
+    if (ranks.lead)
+      util::write_files_atomic({{(fs::path(a.out) / "runs.csv").string(), runs_csv},
+                                {(fs::path(a.out) / "convergence.csv").string(), conv_csv},
+                                {(fs::path(a.out) / "summary.json").string(), doc.dump(2) + "\n"}});
+  });
   fmt::print("\nwall time {:.1f} s; wrote {}/runs.csv, convergence.csv, summary.json\n", wall, a.out);
 }
 
@@ -249,6 +277,7 @@ struct TrainArgs {
   uint64_t seed = 1;
   int threads = 0;
   std::string out = "pgso-train";
+  double dist_timeout = 300;
 };
 
 std::string find_pgso_data(const std::string& given) {
@@ -265,6 +294,7 @@ std::string find_pgso_data(const std::string& given) {
 }
 
 void run_train(const TrainArgs& a) {
+  const Ranks ranks = join_ranks(a.dist_timeout);
   pg::Dataset d;
   if (a.dataset == "churn")
     d = pg::load_churn(find_pgso_data(a.data_dir) + "/Churn_Modelling.csv", a.test_fraction, a.seed);
@@ -278,7 +308,9 @@ void run_train(const TrainArgs& a) {
     if (al != "pgso" && al != "pso" && al != "adam")
       throw std::invalid_argument("--algorithms: unknown '" + al + "' (pgso, pso, adam)");
   const auto epochs = int_list(a.epochs, "epochs", 1);
-  ensure_dir(a.out);
+  ranks.group->agree([&] {
+    if (ranks.lead) ensure_dir(a.out);
+  });
   fmt::print("adaswarm pgso train: {} ({} train / {} test rows, {} features), net {}-{}-1, no biases, ReLU hidden, "
              "sigmoid out, BCE\n",
              d.name, d.x_train.size(0), d.x_test.size(0), d.x_train.size(1), layers[0], a.hidden);
@@ -328,14 +360,18 @@ void run_train(const TrainArgs& a) {
                                     .bound(a.bound)
                                     .init_scale(a.init_scale)
                                     .seed(a.seed)
-                                    .threads(a.threads)));
+                                    .threads(a.threads)
+                                    .group(ranks.group)));
     }
   }
   json doc = {{"command", "pgso train"}, {"dataset", d.name},       {"layers", layers},
               {"seed", a.seed},          {"particles", a.particles}, {"iterations", a.iterations},
               {"subswarms", a.subswarms}, {"batch", a.batch},        {"results", results}};
-  util::write_files_atomic({{(fs::path(a.out) / "train.json").string(), doc.dump(2) + "\n"},
-                            {(fs::path(a.out) / "train_log.csv").string(), log_csv}});
+  ranks.group->agree([&] {
+    if (ranks.lead)
+      util::write_files_atomic({{(fs::path(a.out) / "train.json").string(), doc.dump(2) + "\n"},
+                                {(fs::path(a.out) / "train_log.csv").string(), log_csv}});
+  });
   fmt::print("\nwrote {}/train.json, train_log.csv\n", a.out);
 }
 
@@ -348,6 +384,7 @@ struct ScalingArgs {
   std::string threads;
   uint64_t seed = 1;
   std::string out = "pgso-scaling";
+  double dist_timeout = 300;
 };
 
 void run_scaling(const ScalingArgs& a) {
@@ -360,15 +397,19 @@ void run_scaling(const ScalingArgs& a) {
     threads = int_list(a.threads, "threads", 1);
   if (a.runs < 1 || !(a.seconds > 0) || a.iterations < 1 || a.subswarms < 1 || a.particles < 1)
     throw std::invalid_argument("--runs, --seconds, --iterations, --subswarms, --particles must be positive");
-  ensure_dir(a.out);
+  const Ranks ranks = join_ranks(a.dist_timeout);
+  ranks.group->agree([&] {
+    if (ranks.lead) ensure_dir(a.out);
+  });
   const std::vector<double> lo{f.lower()}, hi{f.upper()};
   auto opts = [&](int t) {
     return pg::PgsoOptions().subswarms(a.subswarms).particles(a.particles).iterations(a.iterations)
         .stage2_iterations(0).lower(lo).upper(hi).seed(a.seed).threads(t).log_every(0)
-        .limit_torch_threads(false);  // benchmark functions never call LibTorch
+        .limit_torch_threads(false)  // benchmark functions never call LibTorch
+        .group(ranks.group);
   };
-  fmt::print("adaswarm pgso scaling: {} D={}, PGSO stage 1 with {} subswarms x {} particles ({} cores here)\n",
-             a.function, a.dim, a.subswarms, a.particles, omp_get_num_procs());
+  fmt::print("adaswarm pgso scaling: {} D={}, PGSO stage 1 with {} subswarms x {} particles ({} cores here{})\n",
+             a.function, a.dim, a.subswarms, a.particles, omp_get_num_procs(), ranks_note(ranks));
   fmt::print("  fixed work: {} iterations (best of {} runs); fixed time: {} s of 50-iteration PGSO rounds\n",
              a.iterations, a.runs, a.seconds);
   fmt::print("\n{:>7} {:>12} {:>10} {:>14} {:>16} {:>10}\n", "threads", "fixed-work s", "speed-up", "evals/s",
@@ -393,8 +434,12 @@ void run_scaling(const ScalingArgs& a) {
     int64_t work = 0;
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t round = 0;
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < a.seconds)
-      work += pg::pgso(obj, a.dim, opts(t).iterations(50).seed(a.seed + ++round)).evaluations;
+    // (ranks agree on when the time is up: every rank must run the same rounds)
+    auto time_left = [&] {
+      return !dist::any_rank(*ranks.group,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= a.seconds);
+    };
+    while (time_left()) work += pg::pgso(obj, a.dim, opts(t).iterations(50).seed(a.seed + ++round)).evaluations;
     if (i == 0) t1 = best_t, w1 = static_cast<double>(work);
     const double sp = t1 / best_t, wr = static_cast<double>(work) / w1;
     fmt::print("{:>7} {:>12.3f} {:>10.2f} {:>14.3e} {:>16} {:>10.2f}\n", t, best_t, sp,
@@ -412,8 +457,12 @@ void run_scaling(const ScalingArgs& a) {
   json doc = {{"command", "pgso scaling"}, {"function", a.function}, {"dim", a.dim},
               {"subswarms", a.subswarms},   {"particles", a.particles}, {"iterations", a.iterations},
               {"seconds", a.seconds},       {"cores", omp_get_num_procs()}, {"rows", rows}};
-  util::write_files_atomic({{(fs::path(a.out) / "scaling.json").string(), doc.dump(2) + "\n"},
-                            {(fs::path(a.out) / "scaling.csv").string(), csv}});
+  doc["ranks"] = ranks.group->size();
+  ranks.group->agree([&] {
+    if (ranks.lead)
+      util::write_files_atomic({{(fs::path(a.out) / "scaling.json").string(), doc.dump(2) + "\n"},
+                                {(fs::path(a.out) / "scaling.csv").string(), csv}});
+  });
   fmt::print("\nresults identical for every thread count; wrote {}/scaling.json, scaling.csv\n", a.out);
 }
 
@@ -440,6 +489,11 @@ void add_pgso_command(CLI::App& app) {
   bench->add_option("--pso-particles", b->pso_particles)->check(Integer(1, 1000000))->capture_default_str();
   bench->add_option("--log-every", b->log_every, "convergence log interval (iterations)")->capture_default_str();
   bench->add_option("--out", b->out, "output directory (runs.csv, convergence.csv, summary.json)")->capture_default_str();
+  bench->add_option("--dist-timeout", b->dist_timeout,
+                    "PGSO islands on ranks (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set, e.g. by "
+                    "scripts/launch-local.sh): seconds a rank waits for the others")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   bench->callback([b] { run_bench(*b); });
 
   auto t = std::make_shared<TrainArgs>();
@@ -463,6 +517,9 @@ void add_pgso_command(CLI::App& app) {
   train->add_option("--seed", t->seed)->check(Seed())->capture_default_str();
   train->add_option("--threads", t->threads, "PGSO threads (0: all cores)")->check(Threads())->capture_default_str();
   train->add_option("--out", t->out)->capture_default_str();
+  train->add_option("--dist-timeout", t->dist_timeout, "PGSO islands on ranks: seconds a rank waits for the others")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   train->callback([t] { run_train(*t); });
 
   auto s = std::make_shared<ScalingArgs>();
@@ -477,6 +534,9 @@ void add_pgso_command(CLI::App& app) {
   sc->add_option("--threads", s->threads, "comma list (default 1..cores)");
   sc->add_option("--seed", s->seed)->check(Seed())->capture_default_str();
   sc->add_option("--out", s->out)->capture_default_str();
+  sc->add_option("--dist-timeout", s->dist_timeout, "PGSO islands on ranks: seconds a rank waits for the others")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sc->callback([s] { run_scaling(*s); });
 }
 

@@ -139,6 +139,9 @@ class GradientAverager {
   std::unique_ptr<Impl> impl_;
 };
 
+/// True on every rank when `flag` is true on any rank (a stop request, a timer).
+bool any_rank(ProcessGroup& group, bool flag);
+
 /// Metric sums over ranks (double precision, in place).
 void all_reduce_sum(ProcessGroup& group, std::vector<double>& values);
 

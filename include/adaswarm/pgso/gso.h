@@ -9,16 +9,29 @@
 // Determinism: subswarm k draws from Rng(seed, k + 1) only and the exchange happens
 // between two parallel sections (all subswarms have reached the same iteration), so
 // the result is bit-identical for any thread count.
+//
+// Islands (PgsoOptions::group, include/adaswarm/dist/dist.h): with a process group
+// of N ranks, subswarm k runs on rank k mod N (OpenMP inside the rank as without
+// one); the galactic exchange is an all-gather of the subswarm bests (fitness and
+// position), and stage 2 runs identically on every rank from the gathered bests,
+// so every rank returns the same Result, bit-identical for any world size and
+// thread count (Result::seconds aside). Every rank must call pgso() with the same
+// options and objective.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <torch/arg.h>
 
 #include "adaswarm/swarm/swarm.h"
+
+namespace adaswarm::dist {
+class ProcessGroup;
+}
 
 namespace adaswarm::pgso {
 
@@ -110,6 +123,8 @@ struct PgsoOptions {
   TORCH_ARG(std::vector<double>, upper) = {};
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(int64_t, log_every) = 1;
+  /// Islands over ranks (null, or a single-process group: everything here).
+  TORCH_ARG(std::shared_ptr<dist::ProcessGroup>, group) = nullptr;
 };
 
 /// Throw std::invalid_argument naming the option for impossible settings.

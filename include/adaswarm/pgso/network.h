@@ -22,6 +22,10 @@
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 
+namespace adaswarm::dist {
+class ProcessGroup;
+}
+
 namespace adaswarm::pgso {
 
 /// A binary classification set, split and standardised (train statistics).
@@ -119,6 +123,9 @@ struct WeightSearchOptions {
   TORCH_ARG(double, c2) = 2.0;
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(int, threads) = 0;
+  /// Islands over ranks (gso.h): subswarm k on rank k mod N, the exchange and the
+  /// stage-2 start gathered from every rank; every rank gets the same result.
+  TORCH_ARG(std::shared_ptr<dist::ProcessGroup>, group) = nullptr;
 };
 
 struct EpochLog {

@@ -220,9 +220,9 @@ ProcessGroup::ProcessGroup(const LaunchEnv& env, double timeout_seconds) : impl_
     I.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(I.store, I.rank, I.size, opts);
   } catch (const std::exception& e) {
     throw DistError(fmt::format(
-        "rank {} of {}: connecting the ranks (Gloo) failed within {:g} s: {} (did every rank start? set "
-        "GLOO_SOCKET_IFNAME to the network interface when machines have several)",
-        I.rank, I.size, timeout_seconds, short_message(e)));
+        "rank {} of {}: not all of the WORLD_SIZE={} ranks connected within {:g} s ({}): was every rank started, "
+        "with the same MASTER_ADDR / MASTER_PORT? (machines with several networks: set GLOO_SOCKET_IFNAME)",
+        I.rank, I.size, I.size, timeout_seconds, short_message(e)));
   }
 #endif
 }
@@ -404,6 +404,13 @@ void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
   for (const auto& p : module.parameters()) ts.push_back(p);
   for (const auto& b : module.buffers()) ts.push_back(b);
   group.broadcast(ts, 0);
+}
+
+bool any_rank(ProcessGroup& group, bool flag) {
+  if (!group.distributed()) return flag;
+  std::vector<at::Tensor> t{at::full({1}, flag ? 1 : 0, at::kInt)};
+  group.all_reduce(t, ProcessGroup::Op::Max);
+  return t[0].item<int>() != 0;
 }
 
 void all_reduce_sum(ProcessGroup& group, std::vector<double>& values) {

@@ -1,6 +1,7 @@
 // PSO, GSO and PGSO (see include/adaswarm/pgso/gso.h and SPEC.md section 6).
 #include "adaswarm/pgso/gso.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <omp.h>
 
@@ -11,6 +12,9 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+
+#include "adaswarm/dist/dist.h"
+#include "islands.h"
 
 namespace adaswarm::pgso {
 
@@ -284,6 +288,9 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   const int64_t T2 = o.stage2_iterations() < 0 ? T : o.stage2_iterations();
   const int64_t ex = o.exchange_iteration() < 0 ? T / 2 : o.exchange_iteration();
 
+  detail::Islands isl(o.group().get(), M, dim, T + 1);
+  const int64_t local = static_cast<int64_t>(isl.mine.size());
+  // Every rank builds every subswarm (cheap) but runs only its own.
   std::vector<Swarm<double>> subs;
   subs.reserve(static_cast<size_t>(M));
   for (int64_t k = 0; k < M; ++k) {
@@ -296,9 +303,10 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   // One guard for the whole of stage 1 (see PgsoOptions::limit_torch_threads).
   const int nthreads = o.threads() > 0 ? o.threads() : omp_get_num_procs();
   std::unique_ptr<TorchThreadsGuard> guard;
-  if (o.limit_torch_threads() && nthreads > 1 && M > 1) guard = std::make_unique<TorchThreadsGuard>(1);
+  if (o.limit_torch_threads() && nthreads > 1 && local > 1) guard = std::make_unique<TorchThreadsGuard>(1);
   auto segment = [&](int64_t from, int64_t to) {
-    parallel_for_subswarms(M, o.threads(), [&](int64_t k) {
+    parallel_for_subswarms(local, o.threads(), [&](int64_t j) {
+      const int64_t k = isl.mine[static_cast<size_t>(j)];
       auto& s = subs[static_cast<size_t>(k)];
       const Swarm<double>::Fitness fit = [&stage1, k](const double* X, int64_t P, int64_t D, double* out) {
         stage1(k, X, P, D, out);
@@ -316,22 +324,22 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
 
   Result r;
   segment(0, ex);
-  r.subswarm_best_before_exchange.resize(static_cast<size_t>(M));
-  for (int64_t k = 0; k < M; ++k) r.subswarm_best_before_exchange[k] = subs[k].best_fitness();
+  isl.sync(subs, hist);
+  r.subswarm_best_before_exchange = isl.best;
   if (o.exchange()) {
-    const ExchangeInfo info = galactic_exchange(subs);
+    const ExchangeInfo info = isl.exchange(subs);
     r.exchanges = 1;
     r.exchange_iteration = ex;
     r.exchange_source = info.source;
     r.exchange_best = info.best;
   }
-  r.subswarm_best_after_exchange.resize(static_cast<size_t>(M));
-  for (int64_t k = 0; k < M; ++k) r.subswarm_best_after_exchange[k] = subs[k].best_fitness();
+  r.subswarm_best_after_exchange = isl.best;
   // An exchange at iteration ex is visible in the log from iteration ex on.
   if (o.exchange())
-    for (int64_t k = 0; k < M; ++k) hist[k][static_cast<size_t>(ex)] = subs[k].best_fitness();
+    for (int64_t k = 0; k < M; ++k) hist[k][static_cast<size_t>(ex)] = isl.best[k];
   segment(ex, T);
   guard.reset();
+  isl.sync(subs, hist);
 
   // Stage 1 log: best over subswarms at each iteration.
   const int64_t last = T + T2;
@@ -343,22 +351,21 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   }
   int64_t evals = 0;
   int64_t best_k = 0;
-  r.subswarm_best_final.resize(static_cast<size_t>(M));
+  r.subswarm_best_final = isl.best;
   for (int64_t k = 0; k < M; ++k) {
-    evals += subs[k].evaluations();
-    r.subswarm_best_final[k] = subs[k].best_fitness();
-    if (subs[k].best_fitness() < subs[best_k].best_fitness()) best_k = k;
+    evals += isl.evals[k];
+    if (isl.best[k] < isl.best[best_k]) best_k = k;
   }
-  r.stage1_best = subs[best_k].best_fitness();
+  r.stage1_best = isl.best[best_k];
   r.best_fitness = r.stage1_best;
-  r.best_position = subs[best_k].global_best();
+  r.best_position = isl.pos[best_k];
 
   if (T2 > 0) {
     // Stage 2: a superswarm of M particles at the subswarm bests, on the stage-2
-    // objective (the same objective for benchmark functions).
+    // objective (the same objective for benchmark functions); every rank runs it
+    // from the same gathered bests, so every rank gets the same answer.
     std::vector<double> pos(static_cast<size_t>(M * dim));
-    for (int64_t k = 0; k < M; ++k)
-      std::copy(subs[k].global_best().begin(), subs[k].global_best().end(), pos.begin() + k * dim);
+    for (int64_t k = 0; k < M; ++k) std::copy(isl.pos[k].begin(), isl.pos[k].end(), pos.begin() + k * dim);
     Swarm<double> super(pso_swarm_options(M, o.inertia(), o.c1(), o.c2(), o.lower(), o.upper(), o.seed()), dim);
     super.rng().reseed(o.seed(), static_cast<uint64_t>(M + 1));
     super.reset(pos.data());

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "adaswarm/pgso/gso.h"
+#include "islands.h"
 #include "adaswarm/swarm/random.h"
 #include "adaswarm/swarm/swarm.h"
 
@@ -369,6 +370,9 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
   const int64_t B = std::min(o.batch_rows(), n_train);
   const std::vector<double> lo{-o.bound()}, hi{o.bound()};
 
+  detail::Islands isl(o.group().get(), M, D, 0);
+  const int64_t local = static_cast<int64_t>(isl.mine.size());
+  std::vector<std::vector<double>> no_hist;
   std::vector<swarm::Swarm<double>> subs;
   std::vector<Rng> batch_rng;
   for (int64_t k = 0; k < M; ++k) {
@@ -401,7 +405,8 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
     auto fit_for = [&](int64_t k) -> swarm::Swarm<double>::Fitness {
       return [&, k](const double* X, int64_t P, int64_t, double* out) { obj.evaluate(k, X, P, xb[k], yb[k], out); };
     };
-    parallel_for_subswarms(M, o.threads(), [&](int64_t k) {
+    parallel_for_subswarms(local, o.threads(), [&](int64_t j) {
+      const int64_t k = isl.mine[static_cast<size_t>(j)];
       // A new batch: bests measured on the old one are stale, so restart the
       // bests from the current positions and velocities.
       std::vector<int64_t> idx(static_cast<size_t>(n_train));
@@ -425,16 +430,21 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
       }
       for (int64_t it = 0; it < T / 2; ++it) s.step(fit);
     }, false);
-    if (use_pgso) galactic_exchange(subs);
-    parallel_for_subswarms(M, o.threads(), [&](int64_t k) {
+    if (use_pgso) {
+      isl.sync(subs, no_hist);
+      isl.exchange(subs);
+    }
+    parallel_for_subswarms(local, o.threads(), [&](int64_t j) {
+      const int64_t k = isl.mine[static_cast<size_t>(j)];
       const auto fit = fit_for(k);
       for (int64_t it = T / 2; it < T; ++it) subs[k].step(fit);
     }, false);
+    isl.sync(subs, no_hist, &extra_evals);
     std::vector<double> cand;
     double cand_loss;
     if (use_pgso) {
       std::vector<double> pos(static_cast<size_t>(M * D));
-      for (int64_t k = 0; k < M; ++k) std::copy(subs[k].global_best().begin(), subs[k].global_best().end(), pos.begin() + k * D);
+      for (int64_t k = 0; k < M; ++k) std::copy(isl.pos[k].begin(), isl.pos[k].end(), pos.begin() + k * D);
       swarm::Swarm<double> super(pso_swarm_options(M, o.inertia(), o.c1(), o.c2(), lo, hi, o.seed()), D);
       super.rng().reseed(o.seed(), static_cast<uint64_t>(100000 + epoch));
       super.reset(pos.data());
@@ -446,7 +456,7 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
       cand = super.global_best();
       cand_loss = super.best_fitness();
     } else {
-      cand = subs[0].global_best();
+      cand = isl.pos[0];
       cand_loss = train_loss_of(cand);
     }
     if (cand_loss < best_loss) {
@@ -456,7 +466,7 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
     EpochLog e;
     e.epoch = epoch;
     e.evaluations = evaluations;
-    for (int64_t k = 0; k < M; ++k) e.evaluations += subs[k].evaluations() + extra_evals[k];
+    for (int64_t k = 0; k < M; ++k) e.evaluations += isl.evals[k];
     obj.write(best_w.data());
     std::tie(e.train_loss, e.train_accuracy) = bce_and_accuracy(obj.forward(data.x_train), data.y_train);
     std::tie(e.test_loss, e.test_accuracy) = bce_and_accuracy(obj.forward(data.x_test), data.y_test);
