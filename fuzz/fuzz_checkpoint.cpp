@@ -7,6 +7,14 @@
 //
 // ADASWARM_FUZZ_SEED_DIR=DIR: write a valid checkpoint of this set-up to
 // DIR/checkpoint.pt (a seed for the corpus) and exit.
+//
+// Built as fuzz_checkpoint_records (ADASWARM_FUZZ_RECORDS): the zip records
+// carry CRC-32s, so raw mutations mostly stop at LibTorch's CRC check. This
+// variant starts from a valid checkpoint made at start-up and replaces one of
+// its records (not the TorchScript code/ ones): input byte 0 picks the record,
+// the rest is its new content; the zip is rebuilt with correct CRCs, so the
+// mutated pickle (data.pkl) and tensor data reach the unpickler and our code.
+// ADASWARM_FUZZ_SEED_DIR writes one seed per record there.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +23,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <caffe2/serialize/inline_container.h>
 
 #include "adaswarm/experiments/trainer.h"
 #include "fuzz_common.h"
@@ -37,6 +47,10 @@ void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const
 
 ex::TrainConfig config;
 bool strict = false;
+#ifdef ADASWARM_FUZZ_RECORDS
+std::vector<std::pair<std::string, std::string>> records;  // name, content of the valid checkpoint
+std::vector<size_t> mutable_records;                         // indices of those a seed may replace (not code/)
+#endif
 
 }  // namespace
 
@@ -67,21 +81,68 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   config.handle_sigint = false;
   config.checkpoint_dir = ckpt;
   strict = std::getenv("ADASWARM_FUZZ_STRICT") && std::string(std::getenv("ADASWARM_FUZZ_STRICT")) == "1";
-  if (const char* seed_dir = std::getenv("ADASWARM_FUZZ_SEED_DIR")) {
+  const char* seed_dir = std::getenv("ADASWARM_FUZZ_SEED_DIR");
+#ifdef ADASWARM_FUZZ_RECORDS
+  const bool make_base = true;
+#else
+  const bool make_base = seed_dir != nullptr;
+#endif
+  if (make_base) {
     ex::TrainConfig c = config;
     c.overwrite = true;
     std::ostringstream sink;
     ex::Trainer(c, &sink, &sink).run();
+  }
+#ifdef ADASWARM_FUZZ_RECORDS
+  {
+    caffe2::serialize::PyTorchStreamReader reader(ckpt + "/checkpoint.pt");
+    for (const auto& name : reader.getAllRecords()) {
+      auto [ptr, size] = reader.getRecord(name);
+      if (name.rfind("code/", 0) != 0 && name.find("/code/") == std::string::npos)
+        mutable_records.push_back(records.size());
+      records.emplace_back(name, std::string(static_cast<const char*>(ptr.get()), size));
+    }
+  }
+  if (seed_dir) {
+    fs::create_directories(seed_dir);
+    for (size_t k = 0; k < mutable_records.size(); ++k) {
+      const auto& rec = records[mutable_records[k]];
+      std::ofstream f(fs::path(seed_dir) / ("record" + std::to_string(k)), std::ios::binary);
+      f.put(static_cast<char>(k));
+      f << rec.second;
+      std::cout << "seed record" << k << ": " << rec.first << " (" << rec.second.size() << " bytes)\n";
+    }
+    std::exit(0);
+  }
+#else
+  if (seed_dir) {
     fs::create_directories(seed_dir);
     fs::copy_file(ckpt + "/checkpoint.pt", fs::path(seed_dir) / "checkpoint.pt", fs::copy_options::overwrite_existing);
     std::cout << "wrote " << (fs::path(seed_dir) / "checkpoint.pt").string() << std::endl;
     std::exit(0);
   }
+#endif
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+#ifdef ADASWARM_FUZZ_RECORDS
+  if (size < 1 || mutable_records.empty()) return 0;
+  const std::string path = adaswarm::fuzz::scratch_dir() + "/ckpt/checkpoint.pt";
+  {
+    const size_t pick = mutable_records[data[0] % mutable_records.size()];
+    caffe2::serialize::PyTorchStreamWriter writer(path);
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (i == pick)
+        writer.writeRecord(records[i].first, data + 1, size - 1);
+      else
+        writer.writeRecord(records[i].first, records[i].second.data(), records[i].second.size());
+    }
+    writer.writeEndOfFile();
+  }
+#else
   const std::string path = adaswarm::fuzz::write_input("ckpt/checkpoint.pt", data, size);
+#endif
   ex::TrainConfig c = config;
   c.resume = true;
   std::ostringstream sink;

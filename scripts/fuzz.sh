@@ -4,13 +4,14 @@
 # (docs/hardening.md). A crash stops that target and leaves the input as
 # build-fuzz/artifacts/<target>/crash-*; the script exits non-zero if any
 # target found something.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_csv fuzz_idx fuzz_cifar fuzz_runs_file fuzz_checkpoint)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_csv fuzz_idx fuzz_cifar fuzz_runs_file
+#                                                  fuzz_checkpoint fuzz_checkpoint_records)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(fuzz_csv fuzz_idx fuzz_cifar fuzz_runs_file fuzz_checkpoint)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(fuzz_csv fuzz_idx fuzz_cifar fuzz_runs_file fuzz_checkpoint fuzz_checkpoint_records)
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
 command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang++ (apt-get install clang)" >&2; exit 2; }
@@ -21,15 +22,20 @@ if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
     -DADASWARM_SANITIZE=address,undefined -DADASWARM_FUZZ=ON -DADASWARM_BUILD_TESTS=OFF \
     -DADASWARM_BUILD_CLI=OFF -DADASWARM_BUILD_BENCH=OFF >/dev/null
+else
+  cmake "$BUILD_DIR" >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j"$JOBS" --target "${TARGETS[@]}" -- --no-print-directory |
-  grep -vE '^\[ *[0-9]+%\] (Built|Linking|Building)' || true
-test "${PIPESTATUS[0]}" -eq 0
+set +e
+cmake --build "$BUILD_DIR" -j"$JOBS" --target "${TARGETS[@]}" -- --no-print-directory 2>&1 |
+  grep -vE '^\[ *[0-9]+%\] (Built|Linking|Building)'
+build_status=${PIPESTATUS[0]}
+set -e
+[[ $build_status -eq 0 ]] || { echo "${0##*/}: the build failed" >&2; exit 1; }
 
 # ---- seeds: small files made here (plus fuzz/corpus/<target>/, committed) ----
 SEEDS="$BUILD_DIR/seeds"
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{fuzz_csv,fuzz_idx,fuzz_cifar,fuzz_runs_file,fuzz_checkpoint}
+mkdir -p "$SEEDS"/{fuzz_csv,fuzz_idx,fuzz_cifar,fuzz_runs_file,fuzz_checkpoint,fuzz_checkpoint_records}
 python3 - "$SEEDS" <<'PY'
 import gzip, os, struct, sys, glob
 out = sys.argv[1]
@@ -64,9 +70,9 @@ PY
 for t in "${TARGETS[@]}"; do
   [[ -d "fuzz/corpus/$t" ]] && cp fuzz/corpus/"$t"/* "$SEEDS/$t/" 2>/dev/null || true
 done
-if [[ " ${TARGETS[*]} " == *" fuzz_checkpoint "* ]]; then
-  ADASWARM_FUZZ_SEED_DIR="$SEEDS/fuzz_checkpoint" "$BUILD_DIR/fuzz/fuzz_checkpoint" >/dev/null
-fi
+for t in fuzz_checkpoint fuzz_checkpoint_records; do   # a valid checkpoint (or its records) made by the target
+  if [[ " ${TARGETS[*]} " == *" $t "* ]]; then ADASWARM_FUZZ_SEED_DIR="$SEEDS/$t" "$BUILD_DIR/fuzz/$t" >/dev/null; fi
+done
 
 # ---- run ----
 status=0

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/stat.h>
@@ -19,10 +20,12 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw DataError(path, 0, "is a directory, not a data file");
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw DataError(path, 0, fmt::format("cannot open: {}", std::strerror(errno ? errno : ENOENT)));
-  gzbuffer(f, 1 << 20);
+  // 1 MiB buffers for real data sets; small files (fixtures) get small ones.
+  const size_t buffer = std::clamp<size_t>(static_cast<size_t>(st.st_size), size_t(1) << 13, size_t(1) << 20);
+  gzbuffer(f, static_cast<unsigned>(buffer));
   std::vector<uint8_t> out;
   out.reserve(static_cast<size_t>(st.st_size));
-  std::vector<uint8_t> chunk(1 << 20);
+  std::vector<uint8_t> chunk(buffer);
   for (;;) {
     const int got = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()));
     if (got < 0) {
@@ -77,8 +80,12 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
     const uint32_t v = be32(bytes.data() + 4 + 4 * d);
     a.dims.push_back(v);
     if (d > 0 && v == 0) throw DataError(path, 0, fmt::format("dimension {} is zero", d));
+    // Checked before multiplying: the product of up to 255 32-bit sizes wraps
+    // around 2^64 (to 0, say) and would pass a check made after it.
+    constexpr uint64_t kLimit = uint64_t(1) << 40;
+    if (v != 0 && total > kLimit / v)
+      throw DataError(path, 0, fmt::format("header declares an absurd size (dimension {} of {} is {})", d, ndims, v));
     total *= v;
-    if (total > (uint64_t(1) << 40)) throw DataError(path, 0, "header declares an absurd size");
   }
   const uint64_t have = bytes.size() - header;
   const uint64_t record = a.dims[0] ? total / a.dims[0] : 1;

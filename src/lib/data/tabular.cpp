@@ -1,5 +1,7 @@
 #include "adaswarm/data/tabular.h"
 
+#include <ATen/ATen.h>  // at::zeros, at::empty (not only through the precompiled header)
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -228,6 +230,10 @@ Dataset load_tabular(const CsvTable& table, const TabularSpec& spec) {
     std::set<std::string> seen;
     for (const auto& v : cat_raw[j])
       if (!is_missing(v)) seen.insert(v);
+    // No value at all: no category to one-hot encode nor to impute with.
+    if (seen.empty())
+      throw DataError(table.source, 0,
+                      fmt::format("categorical {} has no values (every one is missing): drop it", column_label(table, cat_cols[j])));
     std::vector<std::string> vocab(seen.begin(), seen.end());
     sort_values(vocab);
     std::map<std::string, int64_t> index;
@@ -349,7 +355,9 @@ Prepared prepare(const Dataset& data, const Split& split, const PrepareOptions& 
       for (size_t j = 0; j < nc; ++j) {
         int64_t c = data.codes[static_cast<size_t>(r) * nc + j];
         if (c < 0) c = p.categorical_fill[j];
-        row[off + c] = 1.0f;
+        // A column without categories has no one-hot slot (load_tabular refuses
+        // one; a hand-made Dataset may still hold it).
+        if (c < static_cast<int64_t>(data.categories[j].size())) row[off + c] = 1.0f;
         off += static_cast<int64_t>(data.categories[j].size());
       }
       yp[i] = data.labels[static_cast<size_t>(r)];

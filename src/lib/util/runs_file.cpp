@@ -38,8 +38,12 @@ std::vector<std::string> open_runs_file(const std::string& path, const std::stri
     } catch (const std::exception&) {
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": not a JSON line; cannot resume from this file");
     }
-    const std::string theirs = j.is_object() ? j.value("fingerprint", "") : "";
-    if (theirs != fingerprint)
+    // A "fingerprint" that is not a string (a hand-edited file) is a mismatch
+    // too, not nlohmann's type_error (which would not name the file).
+    const bool has = j.is_object() && j.contains("fingerprint");
+    const bool is_string = has && j["fingerprint"].is_string();
+    const std::string theirs = is_string ? j["fingerprint"].get<std::string>() : has ? j["fingerprint"].dump() : "";
+    if (!is_string || theirs != fingerprint)
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": written with other settings (" + theirs +
                                ") than this run (" + fingerprint + "); drop --resume or choose another --out");
     kept.push_back(line);

@@ -1,0 +1,109 @@
+// Regression tests for what the sanitizer build (scripts/sanitize.sh) and the
+// fuzzers (scripts/fuzz.sh) found; docs/hardening.md lists each finding. Every
+// test here failed on the code before its fix (those marked "ASan" only in
+// the sanitizer build, where the out-of-bounds access is reported).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "adaswarm/data/cifar.h"
+#include "adaswarm/data/csv.h"
+#include "adaswarm/data/idx.h"
+#include "adaswarm/data/tabular.h"
+#include "adaswarm/util/runs_file.h"
+#include "temp_dir.h"
+
+namespace ad = adaswarm::data;
+using adaswarm::testing::TempDir;
+
+namespace {
+
+std::string write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+std::string idx_header(std::vector<uint32_t> dims) {
+  std::string h = {0, 0, 8, static_cast<char>(dims.size())};
+  for (uint32_t d : dims)
+    for (int s = 24; s >= 0; s -= 8) h.push_back(static_cast<char>((d >> s) & 0xff));
+  return h;
+}
+
+/// Runs f, expects a DataError naming `file`, returns its message.
+template <typename F>
+std::string data_error(F&& f, const std::string& file) {
+  try {
+    f();
+  } catch (const ad::DataError& e) {
+    EXPECT_EQ(e.file(), file);
+    return e.what();
+  }
+  ADD_FAILURE() << "no DataError";
+  return "";
+}
+
+}  // namespace
+
+// idx: the dimension product was checked after multiplying, so sizes whose
+// product is 2^64 wrapped to 0 and an empty file passed as 2^64 records' worth.
+TEST(HardeningIdx, DimensionProductThatWrapsAround2To64IsRefused) {
+  TempDir dir("adaswarm_hardening");
+  const std::string path = write(dir / "wrap-idx3-ubyte", idx_header({1u << 20, 1u << 20, 1u << 24}));
+  const std::string msg = data_error([&] { ad::read_idx(path); }, path);
+  EXPECT_NE(msg.find("absurd size"), std::string::npos) << msg;
+  data_error([&] { ad::read_idx_images(path); }, path);
+  // A product just under the limit still reads as truncated, as before.
+  const std::string small = write(dir / "small-idx3-ubyte", idx_header({3, 2, 2}) + std::string(5, '\0'));
+  EXPECT_NE(data_error([&] { ad::read_idx(small); }, small).find("truncated"), std::string::npos);
+}
+
+// Tabular: a categorical column with every value missing has no category, yet
+// prepare() set "category 0" of it: a write one float past the row (past the
+// tensor for the last row: ASan heap-buffer-overflow).
+TEST(HardeningTabular, CategoricalColumnWithEveryValueMissingIsRefusedNamingIt) {
+  const auto table = ad::parse_csv("c,x,y\n?,1,a\n?,2,b\n,3,a\n?,4,b\n", "all-missing.csv", {',', false, true});
+  ad::TabularSpec spec;
+  spec.csv.header = true;
+  spec.categorical = {ad::ColumnRef::parse("c")};
+  const std::string msg = data_error([&] { ad::load_tabular(table, spec); }, "all-missing.csv");
+  EXPECT_NE(msg.find("column 0 ('c')"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no values"), std::string::npos) << msg;
+}
+
+TEST(HardeningTabular, PrepareWritesNoOneHotSlotForAColumnWithoutCategories) {  // ASan
+  ad::Dataset d;
+  d.numeric_names = {"x"};
+  d.numeric = {1, 2, 3, 4};
+  d.categorical_names = {"c"};
+  d.categories = {{}};
+  d.codes = {-1, -1, -1, -1};
+  d.labels = {0, 1, 0, 1};
+  d.class_names = {"a", "b"};
+  ad::Split s{{0, 1, 2, 3}, {}};
+  const ad::Prepared p = ad::prepare(d, s, {/*standardize=*/false});
+  ASSERT_EQ(p.x_train.size(1), 1);
+  for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(p.x_train[i][0].item<float>(), static_cast<float>(i + 1));
+}
+
+// Runs file: a "fingerprint" that is not a string escaped as nlohmann's
+// type_error ("type must be string, but is number"), naming neither file nor line.
+TEST(HardeningRunsFile, NonStringFingerprintIsAMismatchNamingFileAndLine) {
+  TempDir dir("adaswarm_hardening");
+  for (const std::string value : {"5", "null", "[\"fp\"]", "{\"a\":1}"}) {
+    const std::string path = write(dir / "runs.jsonl", "{\"fingerprint\":\"5\"}\n{\"fingerprint\":" + value + "}\n");
+    try {
+      adaswarm::util::open_runs_file(path, "5", /*resume=*/true);
+      ADD_FAILURE() << value << " accepted as the fingerprint \"5\"";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ":2:"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << value << ": not a std::runtime_error naming the file: " << e.what();
+    }
+  }
+}
