@@ -65,3 +65,29 @@ def test_bad_arguments_raise():
         pgso.minimize(boom, dim=2, bounds=(-1, 1), threads=2, iterations=3)
     with pytest.raises(ValueError):  # NaN fitness: the swarm refuses it (std::domain_error)
         pgso.minimize(lambda X: X.sum(1) * float("nan"), dim=2, bounds=(-1, 1), iterations=3)
+
+
+def test_the_gil_is_released_while_cpp_works():
+    import threading
+    import time
+
+    ticks = []
+    stop = threading.Event()
+
+    def counter():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    th = threading.Thread(target=counter)
+    th.start()
+    try:
+        time.sleep(0.01)
+        a = time.perf_counter()
+        pgso.minimize("rastrigin", dim=30, seed=0, iterations=3000, threads=1)
+        b = time.perf_counter()
+    finally:
+        stop.set()
+        th.join()
+    during = [t for t in ticks if a < t < b]
+    assert b - a > 0.05 and len(during) >= 5, (b - a, len(during))
