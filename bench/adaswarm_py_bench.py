@@ -68,16 +68,21 @@ def torch_swarm_ce_grad(y, t, gen, P=10, iters=5, c1=0.8, c2=0.9, beta=0.9, eta=
     return (cbar / eta) * (y - g) / B
 
 
-def median_seconds(fn, repeats, warmup=20):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        a = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - a)
-    ts.sort()
-    return ts[len(ts) // 2]
+def interleaved_medians(fns, repeats, rounds=20, warmup=20):
+    """Median seconds per call of each fn, measured in alternating rounds so that a
+    load that comes and goes hits every variant alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    per_round = max(1, repeats // rounds)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            for _ in range(per_round):
+                a = time.perf_counter()
+                fn()
+                times[i].append(time.perf_counter() - a)
+    return [sorted(ts)[len(ts) // 2] for ts in times]
 
 
 def main():
@@ -126,18 +131,13 @@ def main():
     swarm_only = lambda: (setattr(out0, "grad", None), ours(out0, y).backward())
     torch_only = lambda: torch_swarm_ce_grad(out0.detach(), y, gen)
 
-    rows = [
-        ("torch.optim.Adam + F.cross_entropy (autograd)", median_seconds(adam_step, repeats)),
-        ("adaswarm.AdaSwarm + SwarmLoss('ce', paper)", median_seconds(adaswarm_step, repeats)),
-        ("torch.optim.Adam + the swarm in PyTorch ops", median_seconds(torch_swarm_step, repeats // 2)),
-    ]
-    loss_rows = [
-        ("F.cross_entropy fwd+bwd", median_seconds(plain_only, repeats)),
-        ("adaswarm.SwarmLoss fwd+bwd", median_seconds(swarm_only, repeats)),
-        ("the swarm in PyTorch ops (gradient only)", median_seconds(torch_only, repeats // 2)),
-    ]
+    names = ["torch.optim.Adam + F.cross_entropy (autograd)", "adaswarm.AdaSwarm + SwarmLoss('ce', paper)",
+             "torch.optim.Adam + the swarm in PyTorch ops"]
+    rows = list(zip(names, interleaved_medians([adam_step, adaswarm_step, torch_swarm_step], repeats)))
+    names = ["F.cross_entropy fwd+bwd", "adaswarm.SwarmLoss fwd+bwd", "the swarm in PyTorch ops (gradient only)"]
+    loss_rows = list(zip(names, interleaved_medians([plain_only, swarm_only, torch_only], repeats)))
     print(f"PyTorch {torch.__version__}, {threads} thread(s), MLP 4-10-3, Iris 150 x 4 per step, "
-          f"paper preset 10 particles x 5 iterations, median of {repeats}")
+          f"paper preset 10 particles x 5 iterations, median of {repeats} calls each in 20 alternating rounds")
     base = rows[0][1]
     print(f"{'training step':<50} {'time':>10} {'vs Adam':>9} {'vs 56 ms':>9}")
     for name, s in rows:
