@@ -37,8 +37,6 @@ void run(const FidelityArgs& a, CLI::App& cmd) {
   auto given = [&](const char* name) { return cmd.count(name) > 0; };
   fx::FidelityOptions o = a.quick ? fx::FidelityOptions::quick() : fx::FidelityOptions();
   // range checks first, each naming its flag
-  if (a.seeds < 1 || a.seeds > 1000) throw std::invalid_argument("--seeds must be in [1, 1000], got " + std::to_string(a.seeds));
-  if (a.first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0, got " + std::to_string(a.first_seed));
   if (a.threads < 0 || a.threads > 1024) throw std::invalid_argument("--threads must be in [0, 1024], got " + std::to_string(a.threads));
   if (a.mlp_batch < 1 || a.mlp_batch > 100000)
     throw std::invalid_argument("--mlp-batch must be in [1, 100000], got " + std::to_string(a.mlp_batch));
@@ -110,8 +108,8 @@ void add_fidelity_command(CLI::App& app) {
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing --out file");
   cmd->add_flag("--quick", args->quick,
                 "1 seed, presets paper+search, spans 0,1, 10 particles, MLP epochs 0,20, CNN steps 0,60 (unless given)");
-  cmd->add_option("--seeds", args->seeds, "seeds (training run + estimator seeds) per probe")->capture_default_str();
-  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->capture_default_str();
+  cmd->add_option("--seeds", args->seeds, "seeds (training run + estimator seeds) per probe")->check(Integer(1, 1000))->capture_default_str();
+  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->check(Integer(0))->capture_default_str();
   cmd->add_option("--losses", args->losses, "comma list (default all): mse, mae, huber, smooth-l1, bce-logits, ce, hinge");
   cmd->add_option("--sources", args->sources, "comma list (default both): mlp (MLP on a UCI set), cnn (CNN on Fashion-MNIST)");
   cmd->add_option("--presets", args->presets, "swarm presets to measure (default paper,reference,search)");

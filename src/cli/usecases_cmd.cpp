@@ -26,8 +26,6 @@ struct UsecasesArgs {
 void run(const UsecasesArgs& a, CLI::App& cmd) {
   namespace uc = adaswarm::experiments::usecases;
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  if (a.seeds < 1 || a.seeds > 1000) throw std::invalid_argument("--seeds must be in [1, 1000], got " + std::to_string(a.seeds));
-  if (a.first_seed < 0) throw std::invalid_argument("--first-seed must be >= 0, got " + std::to_string(a.first_seed));
   if (cmd.count("--jobs") && (a.jobs < 1 || a.jobs > static_cast<int>(hw)))
     throw std::invalid_argument("--jobs must be in [1, " + std::to_string(hw) + "] (the cores), got " +
                                 std::to_string(a.jobs));
@@ -83,8 +81,8 @@ void add_usecases_command(CLI::App& app) {
   cmd->add_option("--arms", args->arms,
                   "comma list (default all): adam, surrogate, adaswarm, adaswarm-targets, adaswarm-search, constant, "
                   "spsa, ideal");
-  cmd->add_option("--seeds", args->seeds, "seeds per (task, arm), paired; a win needs >= 5")->capture_default_str();
-  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->capture_default_str();
+  cmd->add_option("--seeds", args->seeds, "seeds per (task, arm), paired; a win needs >= 5")->check(Integer(1, 1000))->capture_default_str();
+  cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->check(Integer(0))->capture_default_str();
   cmd->add_option("--jobs,-j", args->jobs, "parallel runs, 1 .. the cores (default: all cores; one intra-op thread each)");
   cmd->add_option("--out", args->out, "output folder: runs.jsonl, usecases.{txt,csv,json}, fields/")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
