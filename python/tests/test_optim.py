@@ -152,3 +152,30 @@ def test_bad_arguments_raise():
     opt.param_groups[0]["lr"] = float("nan")
     with pytest.raises(ValueError, match="lr must be >= 0"):
         opt.step()
+
+
+def test_custom_python_loss_through_the_optimizer_round_trips():
+    def step_loss(pos, t):  # a staircase: no usable gradient
+        return (torch.round(pos * 4) - torch.round(t.unsqueeze(0) * 4)).abs()
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 2)
+    t = torch.stack([x[:, 0] - 0.5 * x[:, 1], x[:, 1]], 1)
+
+    def fresh():
+        torch.manual_seed(1)
+        return torch.nn.Linear(2, 2)
+
+    model = fresh()
+    opt = adaswarm.AdaSwarm(model.parameters(), lr=0.05, swarm={"loss": step_loss, "seed": 5})
+    assert opt.loss().options["loss"] == "custom"
+    first = run(model, opt, x, t, 1)[0]
+    run(model, opt, x, t, 40)
+    sd, ms = opt.state_dict(), {k: v.clone() for k, v in model.state_dict().items()}
+    expected = run(model, opt, x, t, 5)
+    assert expected[-1] < 0.5 * first, (first, expected)
+    model2 = fresh()
+    model2.load_state_dict(ms)
+    opt2 = adaswarm.AdaSwarm(model2.parameters(), lr=0.05, swarm={"loss": step_loss, "seed": 0})
+    opt2.load_state_dict(sd)
+    assert run(model2, opt2, x, t, 5) == expected
