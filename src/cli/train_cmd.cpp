@@ -38,6 +38,7 @@ std::string resume_command(const ex::TrainConfig& c) {
   if (c.device != "cpu") cmd += " --device " + c.device;
   if (c.threads) cmd += fmt::format(" --threads {}", c.threads);
   if (!c.log_path.empty()) cmd += " --log " + quote(c.log_path);
+  if (c.dist_timeout != 300) cmd += fmt::format(" --dist-timeout {}", c.dist_timeout);
   cmd += " --checkpoint " + quote(c.checkpoint_dir) + " --resume";
   return cmd;
 }
@@ -95,6 +96,11 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"default", "on", "off"}))
       ->capture_default_str();
   cmd->add_option("--mlp-hidden", cfg->mlp_hidden, "hidden units of --model mlp")->capture_default_str();
+  cmd->add_option("--dist-timeout", cfg->dist_timeout,
+                  "data-parallel ranks (launched with RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT, e.g. by "
+                  "scripts/launch-local.sh): seconds a rank waits for the others before stopping with an error")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--progress", *progress, "progress bar: auto (when stderr is a terminal) | on | off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
@@ -103,6 +109,12 @@ void add_train_command(CLI::App& app) {
     cfg->augment = *aug == "default" ? -1 : (*aug == "on" ? 1 : 0);
     ex::Trainer trainer(*cfg, &std::cout, &std::cerr);
     const auto& c = trainer.config();
+    const bool lead = trainer.rank() == 0;  // ranks > 0 train silently
+    if (!lead) {
+      const ex::TrainSummary s = trainer.run();
+      if (s.interrupted) throw CLI::RuntimeError("training interrupted (Ctrl-C)", 130);
+      return;
+    }
     fmt::print("adaswarm train: {} ({} parameters) on {} from {}: {} train / {} test images{}{}\n", c.model,
                trainer.parameters(), c.dataset, trainer.data_dir(), trainer.train_size(), trainer.test_size(),
                trainer.test_held_out() ? " (test held out of the training files)" : "",
@@ -110,10 +122,18 @@ void add_train_command(CLI::App& app) {
     fmt::print("optimizer {}, loss {}{}, lr {}, batch {}, seed {}, device {}, {} epoch(s){}\n", c.optimizer, c.loss,
                (c.optimizer == "adaswarm" || c.optimizer == "emulated-sgd") ? " (preset " + c.preset + ")" : "", c.lr,
                c.batch_size, c.seed, c.device, c.epochs, c.resume ? ", resuming from " + trainer.checkpoint_file() : "");
+    if (trainer.world_size() > 1)
+      fmt::print("data parallel: {} ranks, each a shard of every batch of {} (about {} images)\n", trainer.world_size(),
+                 c.batch_size, c.batch_size / trainer.world_size());
     std::fflush(stdout);
     const ex::TrainSummary s = trainer.run();
     if (s.interrupted) {
-      if (!c.checkpoint_dir.empty()) fmt::print("resume with:\n  {}\n", resume_command(c));
+      if (!c.checkpoint_dir.empty())
+        fmt::print("resume with{}:\n  {}\n",
+                   trainer.world_size() > 1 ? fmt::format(" (launched as {} ranks again, e.g. scripts/launch-local.sh {} "
+                                                          "-- ...)", trainer.world_size(), trainer.world_size())
+                                            : std::string(),
+                   resume_command(c));
       std::fflush(stdout);
       throw CLI::RuntimeError("training interrupted (Ctrl-C); the checkpoint above resumes it", 130);
     }

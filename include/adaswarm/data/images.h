@@ -101,6 +101,11 @@ class BatchLoader {
   int64_t batch_size() const { return batch_size_; }
   /// Batch `index` of the current epoch (the last one may be smaller).
   Batch batch(int64_t index) const;
+  /// Rows [begin, end) of batch `index`, the same images (augmentation included)
+  /// as those rows of batch(index): a rank's shard of a global batch.
+  Batch batch(int64_t index, int64_t begin, int64_t end) const;
+  /// Rows in batch `index`.
+  int64_t batch_rows(int64_t index) const;
 
  private:
   at::Tensor images_, labels_;

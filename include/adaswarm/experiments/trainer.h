@@ -5,6 +5,17 @@
 // (model + optimizer incl. swarm RNG + torch RNG + epoch/batch position), so that
 // a resumed run ends with the same weights as an uninterrupted one. SIGINT stops
 // after the current batch and saves a checkpoint.
+//
+// Data parallel (docs/distributed.md): with a process group of N ranks (from
+// torchrun's RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT, or TrainConfig::group)
+// every rank takes a disjoint, contiguous shard of every global batch of
+// batch_size images, rank 0's parameters and buffers are broadcast at the start,
+// the gradients are averaged (weighted by shard size, bucketed all-reduce) after
+// backward, and the metrics are summed over ranks. The swarm loss of each rank
+// works on its own output block with its own generator stream (seed, rank); rank
+// 0 keeps the single-process stream, so one rank is the single-process run.
+// Rank 0 alone writes the log, the output and the checkpoint (which holds every
+// rank's generator state); a resume at another world size is refused.
 #pragma once
 #include <torch/nn/module.h>
 
@@ -14,6 +25,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace adaswarm::dist {
+class ProcessGroup;
+}
 
 namespace adaswarm::experiments {
 
@@ -50,6 +65,12 @@ struct TrainConfig {
   bool handle_sigint = true;   ///< install the Ctrl-C handler while running
   /// Called after every training batch (epoch, batch index): tests use it.
   std::function<void(int64_t epoch, int64_t batch)> on_batch;
+  /// Data-parallel ranks; null: from torchrun's environment variables (none set:
+  /// one process).
+  std::shared_ptr<dist::ProcessGroup> group;
+  /// Seconds a rank waits for the others (rendezvous and every collective)
+  /// before it stops with an error.
+  double dist_timeout = 300;
 };
 
 struct EpochRecord {
@@ -75,6 +96,10 @@ struct TrainSummary {
   bool approximate_data = false;  ///< the training images are not an official file
   std::string data_dir;
   std::string checkpoint_path;  ///< last checkpoint written (empty: none)
+  int world_size = 1;  ///< data-parallel ranks
+  int rank = 0;        ///< this process's rank (only rank 0 writes)
+  /// Gradient bytes all-reduced per step and all-reduces per step (0 for one process).
+  int64_t gradient_bytes = 0, gradient_buckets = 0;
 };
 
 class Trainer {
@@ -105,6 +130,9 @@ class Trainer {
   std::string data_dir() const;
   /// The test split was held out of the training files (--holdout).
   bool test_held_out() const;
+  /// Data-parallel ranks and this process's rank.
+  int world_size() const;
+  int rank() const;
 
   struct Impl;
 

@@ -294,14 +294,22 @@ void BatchLoader::set_epoch(int64_t epoch) {
 
 int64_t BatchLoader::num_batches() const { return (n_ + batch_size_ - 1) / batch_size_; }
 
-Batch BatchLoader::batch(int64_t index) const {
+int64_t BatchLoader::batch_rows(int64_t index) const {
   if (index < 0 || index >= num_batches())
     throw std::out_of_range(fmt::format("BatchLoader: batch {} of {}", index, num_batches()));
+  return std::min(batch_size_, n_ - index * batch_size_);
+}
+
+Batch BatchLoader::batch(int64_t index) const { return batch(index, 0, batch_rows(index)); }
+
+Batch BatchLoader::batch(int64_t index, int64_t begin, int64_t end) const {
   const int64_t start = index * batch_size_;
-  const int64_t b = std::min(batch_size_, n_ - start);
+  const int64_t b = batch_rows(index);
+  if (begin < 0 || end < begin || end > b)
+    throw std::out_of_range(fmt::format("BatchLoader: rows [{}, {}) of batch {} of {} rows", begin, end, index, b));
   Batch out;
-  out.images = torch::empty({b, c_, h_, w_}, torch::kFloat);
-  out.labels = torch::empty({b}, torch::kInt64);
+  out.images = torch::empty({end - begin, c_, h_, w_}, torch::kFloat);
+  out.labels = torch::empty({end - begin}, torch::kInt64);
   // Per-image crop offsets and flips: a function of (seed, epoch, batch) only.
   std::vector<int32_t> dy(b, static_cast<int32_t>(augment_.pad)), dx(b, static_cast<int32_t>(augment_.pad));
   std::vector<uint8_t> flip(b, 0);
@@ -320,12 +328,13 @@ Batch BatchLoader::batch(int64_t index) const {
   float* dst = out.images.data_ptr<float>();
   int64_t* olab = out.labels.data_ptr<int64_t>();
   const int64_t plane = h_ * w_, image = c_ * plane, pad = augment_.pad;
-  at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
+  // Augmentation draws were made for the whole batch; rows [begin, end) are built.
+  at::parallel_for(begin, end, 16, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
       const int64_t r = order_[start + i];
-      olab[i] = lab[r];
+      olab[i - begin] = lab[r];
       const uint8_t* im = src + r * image;
-      float* o = dst + i * image;
+      float* o = dst + (i - begin) * image;
       const int64_t oy = dy[i] - pad, ox = dx[i] - pad;
       for (int64_t c = 0; c < c_; ++c) {
         const float sc = scale_[c], sh = shift_[c];

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adaswarm/data/images.h"
+#include "adaswarm/dist/dist.h"
 #include "adaswarm/loss/swarm_loss.h"
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/models/resnet.h"
@@ -177,6 +178,11 @@ struct Trainer::Impl {
   std::unique_ptr<data::BatchLoader> train_loader, test_loader;
   int64_t parameters = 0;
 
+  // Data-parallel ranks (a single-process group when not launched as ranks).
+  std::shared_ptr<dist::ProcessGroup> group;
+  std::unique_ptr<dist::GradientAverager> averager;
+  bool lead = true;  // rank 0: writes the log, the output and the checkpoint
+
   // Position and running sums (restored by resume).
   int64_t epoch = 0, batch = 0;
   double run_loss = 0, run_correct = 0, run_seen = 0, run_train_s = 0, run_data_s = 0;
@@ -209,7 +215,9 @@ struct Trainer::Impl {
     SwarmLossOptions so = SwarmLossOptions::preset(preset_from_string(cfg.preset)).loss(loss_kind);
     {
       auto sw = so.swarm();
-      sw.seed(cfg.seed * 0x9E3779B97F4A7C15ULL + 17);
+      // Rank r > 0 draws its own stream; rank 0 keeps the single-process one.
+      const uint64_t r = group ? static_cast<uint64_t>(group->rank()) : 0;
+      sw.seed(cfg.seed * 0x9E3779B97F4A7C15ULL + 17 + r * 0xD1B54A32D192ED03ULL);
       so.swarm(sw);
     }
     if (name == "adaswarm") {
@@ -240,8 +248,50 @@ struct Trainer::Impl {
     }
   }
 
+  /// This rank's own generator states (swarm loss, LibTorch CPU), as bytes.
+  std::string rank_state() const {
+    torch::serialize::OutputArchive a;
+    if (swarm_loss) {
+      torch::serialize::OutputArchive sl;
+      swarm_loss->save(sl);
+      a.write("swarm_loss", sl);
+    }
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      a.write("rng_cpu", gen.get_state());
+    }
+    std::ostringstream bytes;
+    a.save_to(bytes);
+    return bytes.str();
+  }
+  void load_rank_state(const std::string& bytes) {
+    torch::serialize::InputArchive a;
+    a.load_from(bytes.data(), bytes.size());
+    if (swarm_loss) {
+      torch::serialize::InputArchive sl;
+      a.read("swarm_loss", sl);
+      swarm_loss->load(sl);
+    }
+    at::Tensor state;
+    a.read("rng_cpu", state);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state.to(torch::kCPU));
+  }
+
+  /// Every rank calls it (the ranks' generator states are gathered); rank 0 writes.
   void save_checkpoint() {
     if (cfg.checkpoint_dir.empty()) return;
+    std::vector<std::string> states;
+    if (group->distributed()) states = group->all_gather_bytes(rank_state());
+    group->agree([&] {
+      if (lead) write_checkpoint(states);
+    });
+    last_checkpoint = checkpoint_file();
+  }
+
+  void write_checkpoint(const std::vector<std::string>& rank_states) {
     std::error_code ec;
     fs::create_directories(cfg.checkpoint_dir, ec);
     if (!fs::is_directory(cfg.checkpoint_dir))
@@ -275,9 +325,14 @@ struct Trainer::Impl {
       std::lock_guard<std::mutex> lock(gen.mutex());
       ar.write("rng_cuda", gen.get_state());
     }
-    const std::string path = checkpoint_file();
-    save_atomically(ar, path);
-    last_checkpoint = path;
+    // Data parallel: the world size and ranks 1..N-1's generator states (rank 0's are above).
+    ar.write("world_size", c10::IValue(static_cast<int64_t>(group->size())));
+    for (size_t r = 1; r < rank_states.size(); ++r) {
+      const auto& b = rank_states[r];
+      ar.write(fmt::format("rank_state_{}", r),
+               torch::from_blob(const_cast<char*>(b.data()), {static_cast<int64_t>(b.size())}, torch::kUInt8).clone());
+    }
+    save_atomically(ar, checkpoint_file());
   }
 
   // Before any training: the checkpoint folder exists and takes a new file, an
@@ -323,14 +378,26 @@ struct Trainer::Impl {
     return out ? out : &sink;
   }
 
+  /// Every rank calls it: rank 0 reads the file and sends its bytes to the
+  /// others (no shared file system needed).
   void load_checkpoint() {
     const std::string path = checkpoint_file();
     if (path.empty()) throw std::invalid_argument("--resume needs --checkpoint DIR");
-    if (!fs::is_regular_file(path))
-      throw std::runtime_error(fmt::format("{}: no checkpoint to resume from", path));
+    std::string bytes;
+    group->agree([&] {
+      if (!lead) return;
+      if (!fs::is_regular_file(path))
+        throw std::runtime_error(fmt::format("{}: no checkpoint to resume from", path));
+      std::ifstream f(path, std::ios::binary);
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      if (!f) throw std::runtime_error(fmt::format("{}: cannot read the checkpoint", path));
+      bytes = ss.str();
+    });
+    bytes = group->broadcast_bytes(bytes);
     torch::serialize::InputArchive ar;
     try {
-      ar.load_from(path, device);
+      ar.load_from(bytes.data(), bytes.size(), device);
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format("{}: not a readable checkpoint: {}", path, e.what()));
     }
@@ -346,6 +413,16 @@ struct Trainer::Impl {
                             saved.contains(it.key()) ? saved.at(it.key()).dump() : "(none)", it.value().dump());
     if (!diff.empty())
       throw std::runtime_error(fmt::format("{}: checkpoint is from a different run ({})", path, diff));
+    {
+      int64_t saved_world = 1;  // checkpoints before data parallelism: one process
+      if (ar.try_read("world_size", v) && v.isInt()) saved_world = v.toInt();
+      if (saved_world != group->size())
+        throw std::runtime_error(fmt::format(
+            "{}: the checkpoint was written by a run of {} rank(s) and this run has WORLD_SIZE={}: resuming at "
+            "another world size is refused (each rank's shard of the batches and its generator stream depend on "
+            "it); resume with {} rank(s), or start over with --overwrite",
+            path, saved_world, group->size(), saved_world));
+    }
     ar.read("epoch", v);
     epoch = v.toInt();
     ar.read("batch", v);
@@ -382,6 +459,13 @@ struct Trainer::Impl {
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_state(state.to(torch::kCPU));
     }
+    if (group->rank() > 0) {  // this rank's own generators
+      at::Tensor mine;
+      ar.read(fmt::format("rank_state_{}", group->rank()), mine);
+      mine = mine.to(torch::kCPU).contiguous();
+      load_rank_state(std::string(reinterpret_cast<const char*>(mine.data_ptr<uint8_t>()),
+                                  static_cast<size_t>(mine.numel())));
+    }
     last_checkpoint = path;
   }
 
@@ -390,7 +474,8 @@ struct Trainer::Impl {
     model->eval();
     double loss_sum = 0, correct = 0;
     const int64_t n = test_loader->size();
-    for (int64_t b = 0; b < test_loader->num_batches(); ++b) {
+    // Rank r evaluates batches r, r + N, ...; the sums are added over ranks.
+    for (int64_t b = group->rank(); b < test_loader->num_batches(); b += group->size()) {
       auto batch_data = test_loader->batch(b);
       auto x = batch_data.images.to(device), y = batch_data.labels.to(device);
       auto outp = model_forward(*model, x);
@@ -398,11 +483,27 @@ struct Trainer::Impl {
       correct += outp.argmax(1).eq(y).sum().item<double>();
     }
     model->train();
+    std::vector<double> sums{loss_sum, correct};
+    dist::all_reduce_sum(*group, sums);
+    loss_sum = sums[0];
+    correct = sums[1];
     return {n ? loss_sum / n : NAN, n ? correct / n : NAN};
   }
 
+  void setup();        // options, files, data (no collective: runs inside agree)
+  void build_model();  // model, broadcast, optimizer, resume (collective)
+  double train_batch(at::Tensor& loss_acc, at::Tensor& correct_acc, double& seen);
+  bool stop_requested() const;
+  bool train_epoch();
+  void finish_epoch(const TrainSummary& s);
+  void summarize(TrainSummary& s, bool stopped) const;
+
+  void say(const std::string& line) const {
+    if (out) *out << line << std::endl;
+  }
+
   void log_line(const json& j) {
-    if (cfg.log_path.empty()) return;
+    if (cfg.log_path.empty() || !lead) return;
     try {
       util::append_line(cfg.log_path, j.dump());  // names the OS reason (e.g. a full disk)
     } catch (const std::exception& e) {
@@ -414,8 +515,21 @@ struct Trainer::Impl {
 Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
   I.cfg = std::move(cfg);
-  I.out = out;
-  I.prog = progress;
+  auto& c = I.cfg;
+  if (!(c.dist_timeout > 0) || !std::isfinite(c.dist_timeout))
+    throw std::invalid_argument(fmt::format("--dist-timeout must be a positive number of seconds, got {}",
+                                            c.dist_timeout));
+  I.group = c.group ? c.group : dist::ProcessGroup::from_environment(c.dist_timeout);
+  I.lead = I.group->rank() == 0;
+  I.out = I.lead ? out : nullptr;  // ranks > 0 train silently
+  I.prog = I.lead ? progress : nullptr;
+  // Options, files and data: a failure on any rank stops every rank with its message.
+  I.group->agree([&] { I.setup(); });
+  I.build_model();
+}
+
+void Trainer::Impl::setup() {
+  auto& I = *this;
   auto& c = I.cfg;
   if (c.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
   if (c.batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
@@ -434,8 +548,13 @@ Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : i
   if (c.mlp_hidden < 1) throw std::invalid_argument("--mlp-hidden must be at least 1");
   if (c.train_limit < 0 || c.test_limit < 0 || c.holdout < 0)
     throw std::invalid_argument("--train-limit, --test-limit and --holdout must be >= 0");
-  if (!c.checkpoint_dir.empty()) I.prepare_checkpoint_dir();
-  if (!c.log_path.empty()) {  // the log is appended to: check that it can be, before training
+  if (c.batch_size < I.group->size())
+    throw std::invalid_argument(fmt::format("--batch-size {} is smaller than WORLD_SIZE={}: every rank needs a share "
+                                            "of each batch",
+                                            c.batch_size, I.group->size()));
+  if (c.resume && c.checkpoint_dir.empty()) throw std::invalid_argument("--resume needs --checkpoint DIR");
+  if (!c.checkpoint_dir.empty() && I.lead) I.prepare_checkpoint_dir();
+  if (!c.log_path.empty() && I.lead) {  // the log is appended to: check that it can be, before training
     const int fd = ::open(c.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error(fmt::format("--log {}: cannot open for appending: {}", c.log_path,
                                                      std::strerror(errno)));
@@ -474,13 +593,27 @@ Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : i
   I.train_loader = std::make_unique<data::BatchLoader>(I.splits.train, c.batch_size, true, I.augment, I.norm, c.seed);
   I.test_loader = std::make_unique<data::BatchLoader>(I.splits.test, std::max<int64_t>(c.eval_batch_size, 1), false,
                                                       data::AugmentOptions{}, I.norm, c.seed);
+}
 
+void Trainer::Impl::build_model() {
+  auto& I = *this;
+  const auto& c = I.cfg;
   torch::manual_seed(c.seed);
   if (I.device.is_cuda()) torch::cuda::manual_seed_all(c.seed);
   const auto& im = I.splits.train.images;
   I.model = make_model(c.model, im.size(1), im.size(2), im.size(3), I.splits.classes, c.mlp_hidden);
   I.model->to(I.device);
   I.parameters = models::count_parameters(*I.model);
+  if (I.group->distributed()) {
+    dist::broadcast_module(*I.group, *I.model);  // every rank starts from rank 0's weights
+    // Rank r > 0: its own LibTorch stream (dropout); rank 0 keeps the single-process one.
+    if (I.group->rank() > 0) {
+      const uint64_t s = c.seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(I.group->rank()));
+      torch::manual_seed(s);
+      if (I.device.is_cuda()) torch::cuda::manual_seed_all(s);
+    }
+    I.averager = std::make_unique<dist::GradientAverager>(I.group, I.model->parameters());
+  }
   I.build_optimizer();
   if (c.resume) I.load_checkpoint();
 }
@@ -496,146 +629,145 @@ int64_t Trainer::parameters() const { return impl_->parameters; }
 bool Trainer::approximate_data() const { return impl_->splits.train.approximate || impl_->splits.test.approximate; }
 std::string Trainer::data_dir() const { return impl_->splits.dir; }
 bool Trainer::test_held_out() const { return impl_->splits.test_held_out; }
+int Trainer::world_size() const { return impl_->group->size(); }
+int Trainer::rank() const { return impl_->group->rank(); }
 
-TrainSummary Trainer::run() {
-  auto& I = *impl_;
-  const auto& c = I.cfg;
-  const auto t_start = std::chrono::steady_clock::now();
-  SigintScope sig(c.handle_sigint);
-  TrainSummary s;
-  s.parameters = I.parameters;
-  s.train_size = I.splits.train.size();
-  s.test_size = I.splits.test.size();
-  s.approximate_data = I.splits.train.approximate || I.splits.test.approximate;
-  s.data_dir = I.splits.dir;
+// ---- the training loop, step by step ---------------------------------------------------
 
-  auto say = [&](const std::string& line) {
-    if (I.out) *I.out << line << std::endl;
-  };
-  if (I.epoch >= c.epochs && c.resume)
-    say(fmt::format("checkpoint already at epoch {} of {}: nothing to train", I.epoch, c.epochs));
-  I.model->train();
-  const int64_t nb = I.train_loader->num_batches();
-  bool stopped = false;
-  while (I.epoch < c.epochs && !stopped) {
-    I.train_loader->set_epoch(I.epoch);
-    util::Progress bar(nb, fmt::format("epoch {}/{}", I.epoch + 1, c.epochs), c.progress ? I.prog : nullptr,
-                       /*terminal=*/true);
-    bar.resume_from(I.batch);
-    auto loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(I.device));
-    auto correct_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(I.device));
-    double base_loss = I.run_loss, base_correct = I.run_correct;
-    double seen = I.run_seen, train_s = 0, data_s = 0;
-    auto flush_sums = [&] {
-      I.run_loss = base_loss + loss_acc.item<double>();
-      I.run_correct = base_correct + static_cast<double>(correct_acc.item<int64_t>());
-      I.run_seen = seen;
-    };
-    for (; I.batch < nb; ++I.batch) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto bd = I.train_loader->batch(I.batch);
-      auto x = bd.images.to(I.device, /*non_blocking=*/true);
-      auto y = bd.labels.to(I.device, /*non_blocking=*/true);
-      const double dt_data = seconds_since(t0);
-      I.optimizer->zero_grad();
-      auto outp = model_forward(*I.model, x);
-      auto tgt = I.targets(y);
-      at::Tensor loss;
-      try {
-        loss = I.swarm_loss ? (*I.swarm_loss)(outp, tgt) : plain_loss(I.loss_kind, outp, tgt);
-      } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("epoch {} batch {}: {}{}", I.epoch + 1, I.batch + 1, e.what(),
-                                             torch::isfinite(outp).all().item<bool>()
-                                                 ? ""
-                                                 : " (the model's output diverged: try a lower --lr)"));
-      }
-      if (!std::isfinite(loss.item<double>()))
-        throw std::runtime_error(fmt::format("epoch {} batch {}: the loss is not finite: training diverged (try a "
-                                             "lower --lr)",
-                                             I.epoch + 1, I.batch + 1));
-      loss.backward();
-      I.optimizer->step();
-      {
-        torch::NoGradGuard ng;
-        loss_acc += loss.detach().to(torch::kDouble) * static_cast<double>(y.size(0));
-        correct_acc += outp.detach().argmax(1).eq(y).sum();
-      }
-      seen += static_cast<double>(y.size(0));
-      const double dt = seconds_since(t0);
-      train_s += dt;
-      data_s += dt_data;
-      if (c.progress && I.prog) {
-        const double cur_loss = (base_loss + loss_acc.item<double>()) / seen;
-        const double cur_acc = (base_correct + static_cast<double>(correct_acc.item<int64_t>())) / seen;
-        bar.advance(1, fmt::format("loss {:.4f} acc {:6.2f}% {:.0f} img/s", cur_loss, 100 * cur_acc,
-                                   (seen - I.run_seen) / std::max(train_s, 1e-9)));
-      }
-      if (c.on_batch) c.on_batch(I.epoch, I.batch);
-      if (g_stop) {
-        ++I.batch;
-        stopped = true;
-        break;
-      }
+// One global batch: this rank's shard forward and backward, gradients averaged
+// over ranks (weighted by shard size), the optimizer's step.
+// Returns the seconds spent building the batch.
+double Trainer::Impl::train_batch(at::Tensor& loss_acc, at::Tensor& correct_acc, double& seen) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t rows = train_loader->batch_rows(batch);
+  const auto [first, last] = dist::shard_range(rows, group->rank(), group->size());
+  auto bd = train_loader->batch(batch, first, last);
+  auto x = bd.images.to(device, /*non_blocking=*/true);
+  auto y = bd.labels.to(device, /*non_blocking=*/true);
+  const double data_seconds = seconds_since(t0);
+  optimizer->zero_grad();
+  if (last > first) {  // a short last batch may leave a rank without rows
+    auto outp = model_forward(*model, x);
+    auto tgt = targets(y);
+    at::Tensor loss;
+    try {
+      loss = swarm_loss ? (*swarm_loss)(outp, tgt) : plain_loss(loss_kind, outp, tgt);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("epoch {} batch {}: {}{}", epoch + 1, batch + 1, e.what(),
+                                           torch::isfinite(outp).all().item<bool>()
+                                               ? ""
+                                               : " (the model's output diverged: try a lower --lr)"));
     }
-    bar.clear();
-    flush_sums();
-    I.run_train_s += train_s;
-    I.run_data_s += data_s;
-    if (stopped && I.batch < nb) break;  // mid-epoch: checkpoint below
-    // (a stop that came with the epoch's last batch finishes the epoch first)
-    // ---- end of epoch: evaluate, record, checkpoint, log ----
-    const auto t_eval = std::chrono::steady_clock::now();
-    auto [tl, ta] = I.evaluate();
-    EpochRecord r;
-    r.epoch = I.epoch + 1;
-    r.train_loss = I.run_loss / std::max(I.run_seen, 1.0);
-    r.train_accuracy = I.run_correct / std::max(I.run_seen, 1.0);
-    r.test_loss = tl;
-    r.test_accuracy = ta;
-    r.train_seconds = I.run_train_s;
-    r.data_seconds = I.run_data_s;
-    r.eval_seconds = seconds_since(t_eval);
-    r.images_per_second = I.run_train_s > 0 ? I.run_seen / I.run_train_s : 0;
-    I.history.push_back(r);
-    ++I.epoch;
-    I.batch = 0;
-    I.run_loss = I.run_correct = I.run_seen = I.run_train_s = I.run_data_s = 0;
-    I.save_checkpoint();
-    json j = to_json(r);
-    j["type"] = "epoch";
-    j["epochs"] = c.epochs;
-    j["model"] = c.model;
-    j["dataset"] = data::to_string(I.splits.set);
-    j["optimizer"] = c.optimizer;
-    j["loss"] = c.loss;
-    j["lr"] = c.lr;
-    j["batch_size"] = c.batch_size;
-    j["seed"] = c.seed;
-    j["device"] = c.device;
-    j["threads"] = at::get_num_threads();
-    j["train_size"] = s.train_size;
-    j["test_size"] = s.test_size;
-    j["approximate_data"] = s.approximate_data;
-    I.log_line(j);
-    say(fmt::format("epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
-                    "{:.1f}s train ({:.0f} img/s, data {:.1f}%) + {:.1f}s test",
-                    r.epoch, c.epochs, r.train_loss, 100 * r.train_accuracy, r.test_loss, 100 * r.test_accuracy,
-                    r.train_seconds, r.images_per_second,
-                    r.train_seconds > 0 ? 100 * r.data_seconds / r.train_seconds : 0.0, r.eval_seconds));
-    if (g_stop) stopped = true;
+    if (!std::isfinite(loss.item<double>()))
+      throw std::runtime_error(fmt::format("epoch {} batch {}: the loss is not finite: training diverged (try a "
+                                           "lower --lr)",
+                                           epoch + 1, batch + 1));
+    loss.backward();
+    torch::NoGradGuard ng;
+    loss_acc += loss.detach().to(torch::kDouble) * static_cast<double>(y.size(0));
+    correct_acc += outp.detach().argmax(1).eq(y).sum();
   }
-  if (stopped && I.epoch >= c.epochs) stopped = false;  // the stop came during the last evaluation
-  if (stopped) {
-    s.interrupted = true;
-    if (I.batch > 0) I.save_checkpoint();  // at an epoch boundary the epoch's checkpoint is current
-    const std::string where = I.batch > 0 ? fmt::format("after batch {}/{} of epoch {}", I.batch, nb, I.epoch + 1)
-                                          : fmt::format("after epoch {}", I.epoch);
-    if (!c.checkpoint_dir.empty())
-      say(fmt::format("stopped {}; checkpoint saved to {}", where, I.last_checkpoint));
-    else
-      say(fmt::format("stopped {}; no --checkpoint directory was given, so this run cannot be resumed", where));
+  if (averager) averager->average(static_cast<double>(last - first) / static_cast<double>(rows));
+  optimizer->step();
+  seen += static_cast<double>(last - first);
+  return data_seconds;
+}
+
+// Ctrl-C (or request_stop) on any rank stops every rank after the same batch.
+bool Trainer::Impl::stop_requested() const {
+  return dist::any_rank(*group, g_stop != 0);
+}
+
+// The batches of the current epoch from the current position; true when stopped.
+bool Trainer::Impl::train_epoch() {
+  const int64_t nb = train_loader->num_batches();
+  train_loader->set_epoch(epoch);
+  util::Progress bar(nb, fmt::format("epoch {}/{}", epoch + 1, cfg.epochs), cfg.progress ? prog : nullptr,
+                     /*terminal=*/true);
+  bar.resume_from(batch);
+  auto loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device));
+  auto correct_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device));
+  double seen = 0, train_s = 0, data_s = 0;
+  bool stopped = false;
+  for (; batch < nb; ++batch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    data_s += train_batch(loss_acc, correct_acc, seen);
+    const double dt = seconds_since(t0);
+    train_s += dt;
+    if (cfg.progress && prog) {  // this rank's figures (the whole batch on one process)
+      const double shown = std::max(seen, 1.0);
+      bar.advance(1, fmt::format("loss {:.4f} acc {:6.2f}% {:.0f} img/s", loss_acc.item<double>() / shown,
+                                 100 * static_cast<double>(correct_acc.item<int64_t>()) / shown,
+                                 seen * group->size() / std::max(train_s, 1e-9)));
+    }
+    if (cfg.on_batch) cfg.on_batch(epoch, batch);
+    if (stop_requested()) {
+      ++batch;
+      stopped = true;
+      break;
+    }
   }
-  s.epochs = I.history;
+  bar.clear();
+  // Running sums: this epoch's part summed over ranks.
+  std::vector<double> sums{loss_acc.item<double>(), static_cast<double>(correct_acc.item<int64_t>()), seen};
+  dist::all_reduce_sum(*group, sums);
+  run_loss += sums[0];
+  run_correct += sums[1];
+  run_seen += sums[2];
+  run_train_s += train_s;
+  run_data_s += data_s;
+  return stopped;
+}
+
+// End of an epoch: evaluate, record, checkpoint, log, say.
+void Trainer::Impl::finish_epoch(const TrainSummary& s) {
+  const auto& c = cfg;
+  const auto t_eval = std::chrono::steady_clock::now();
+  auto [tl, ta] = evaluate();
+  EpochRecord r;
+  r.epoch = epoch + 1;
+  r.train_loss = run_loss / std::max(run_seen, 1.0);
+  r.train_accuracy = run_correct / std::max(run_seen, 1.0);
+  r.test_loss = tl;
+  r.test_accuracy = ta;
+  r.train_seconds = run_train_s;
+  r.data_seconds = run_data_s;
+  r.eval_seconds = seconds_since(t_eval);
+  r.images_per_second = run_train_s > 0 ? run_seen / run_train_s : 0;
+  history.push_back(r);
+  ++epoch;
+  batch = 0;
+  run_loss = run_correct = run_seen = run_train_s = run_data_s = 0;
+  save_checkpoint();
+  json j = to_json(r);
+  j["type"] = "epoch";
+  j["epochs"] = c.epochs;
+  j["model"] = c.model;
+  j["dataset"] = data::to_string(splits.set);
+  j["optimizer"] = c.optimizer;
+  j["loss"] = c.loss;
+  j["lr"] = c.lr;
+  j["batch_size"] = c.batch_size;
+  j["seed"] = c.seed;
+  j["device"] = c.device;
+  j["threads"] = at::get_num_threads();
+  j["world_size"] = group->size();
+  j["train_size"] = s.train_size;
+  j["test_size"] = s.test_size;
+  j["approximate_data"] = s.approximate_data;
+  log_line(j);
+  say(fmt::format("epoch {}/{}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
+                  "{:.1f}s train ({:.0f} img/s{}, data {:.1f}%) + {:.1f}s test",
+                  r.epoch, c.epochs, r.train_loss, 100 * r.train_accuracy, r.test_loss, 100 * r.test_accuracy,
+                  r.train_seconds, r.images_per_second,
+                  group->distributed() ? fmt::format(" on {} ranks", group->size()) : std::string(),
+                  r.train_seconds > 0 ? 100 * r.data_seconds / r.train_seconds : 0.0, r.eval_seconds));
+}
+
+// Best and final accuracy, times, and the summary log record.
+void Trainer::Impl::summarize(TrainSummary& s, bool stopped) const {
+  const auto& c = cfg;
+  s.epochs = history;
   double sum_t = 0;
   for (const auto& r : s.epochs) {
     if (r.test_accuracy > s.best_test_accuracy || s.best_epoch == 0) {
@@ -648,12 +780,11 @@ TrainSummary Trainer::run() {
     s.final_test_accuracy = s.epochs.back().test_accuracy;
     s.seconds_per_epoch = sum_t / static_cast<double>(s.epochs.size());
   }
-  s.wall_seconds = seconds_since(t_start);
-  s.checkpoint_path = I.last_checkpoint;
+  s.checkpoint_path = last_checkpoint;
   if (!stopped && !s.epochs.empty()) {
     json j{{"type", "summary"},
            {"model", c.model},
-           {"dataset", data::to_string(I.splits.set)},
+           {"dataset", data::to_string(splits.set)},
            {"optimizer", c.optimizer},
            {"epochs", s.epochs.size()},
            {"best_test_accuracy", s.best_test_accuracy},
@@ -662,9 +793,54 @@ TrainSummary Trainer::run() {
            {"wall_seconds", s.wall_seconds},
            {"seconds_per_epoch", s.seconds_per_epoch},
            {"parameters", s.parameters},
+           {"world_size", s.world_size},
            {"approximate_data", s.approximate_data}};
-    I.log_line(j);
+    const_cast<Impl*>(this)->log_line(j);
   }
+}
+
+TrainSummary Trainer::run() {
+  auto& I = *impl_;
+  const auto& c = I.cfg;
+  const auto t_start = std::chrono::steady_clock::now();
+  SigintScope sig(c.handle_sigint);
+  TrainSummary s;
+  s.parameters = I.parameters;
+  s.train_size = I.splits.train.size();
+  s.test_size = I.splits.test.size();
+  s.approximate_data = I.splits.train.approximate || I.splits.test.approximate;
+  s.data_dir = I.splits.dir;
+  s.world_size = I.group->size();
+  s.rank = I.group->rank();
+  if (I.averager) {
+    s.gradient_bytes = I.averager->bytes();
+    s.gradient_buckets = I.averager->buckets();
+  }
+  if (I.epoch >= c.epochs && c.resume)
+    I.say(fmt::format("checkpoint already at epoch {} of {}: nothing to train", I.epoch, c.epochs));
+  I.model->train();
+  const int64_t nb = I.train_loader->num_batches();
+  bool stopped = false;
+  while (I.epoch < c.epochs && !stopped) {
+    stopped = I.train_epoch();
+    if (stopped && I.batch < nb) break;  // mid-epoch: checkpoint below
+    // (a stop that came with the epoch's last batch finishes the epoch first)
+    I.finish_epoch(s);
+    if (I.stop_requested()) stopped = true;
+  }
+  if (stopped && I.epoch >= c.epochs) stopped = false;  // the stop came during the last evaluation
+  if (stopped) {
+    s.interrupted = true;
+    if (I.batch > 0) I.save_checkpoint();  // at an epoch boundary the epoch's checkpoint is current
+    const std::string where = I.batch > 0 ? fmt::format("after batch {}/{} of epoch {}", I.batch, nb, I.epoch + 1)
+                                          : fmt::format("after epoch {}", I.epoch);
+    if (!c.checkpoint_dir.empty())
+      I.say(fmt::format("stopped {}; checkpoint saved to {}", where, I.last_checkpoint));
+    else
+      I.say(fmt::format("stopped {}; no --checkpoint directory was given, so this run cannot be resumed", where));
+  }
+  s.wall_seconds = seconds_since(t_start);
+  I.summarize(s, stopped);
   return s;
 }
 
