@@ -267,7 +267,14 @@ Packed pack(const std::vector<at::Tensor>& tensors) {
     sizes[it->second] += tensors[i].numel();
     parts[it->second].push_back(tensors[i].detach().to(at::kCPU).reshape({-1}));
   }
-  for (auto& ps : parts) p.buffers.push_back(ps.size() == 1 ? ps[0].clone() : at::cat(ps));
+  for (size_t b = 0; b < parts.size(); ++b) {
+    const auto& ps = parts[b];
+    // One CPU contiguous tensor: the collective works on it in place (no copy).
+    if (ps.size() == 1 && ps[0].is_contiguous())
+      p.buffers.push_back(ps[0]);
+    else
+      p.buffers.push_back(ps.size() == 1 ? ps[0].clone() : at::cat(ps));
+  }
   return p;
 }
 
@@ -276,7 +283,9 @@ void unpack(const Packed& p, std::vector<at::Tensor>& tensors) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     auto& t = tensors[i];
     const auto [b, off] = p.where[i];
-    t.detach().copy_(p.buffers[b].narrow(0, off, t.numel()).view(t.sizes()));
+    auto src = p.buffers[b].narrow(0, off, t.numel()).view(t.sizes());
+    if (src.data_ptr() == t.data_ptr() && t.is_contiguous()) continue;  // worked in place
+    t.detach().copy_(src);
   }
 }
 
