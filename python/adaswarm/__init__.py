@@ -8,9 +8,21 @@
 
 See docs/python.md of the project for what is shared with the C++ library.
 """
-import torch  # noqa: F401  (loads LibTorch and its Python part before the bindings)
+import torch  # loads LibTorch and its Python part before the bindings
 
-from . import _core
+from ._build_info import TORCH_VERSION as _BUILT_WITH
+
+
+def _major_minor(v):
+    return tuple(v.split("+")[0].split(".")[:2])
+
+
+if _major_minor(torch.__version__) != _major_minor(_BUILT_WITH):
+    raise ImportError(f"adaswarm was built against LibTorch {_BUILT_WITH}, but this python imports torch "
+                      f"{torch.__version__} from {torch.__file__}: use the python whose torch is that LibTorch "
+                      "(Debian: /usr/bin/python3 with python3-torch), or rebuild adaswarm against this torch")
+
+from . import _core  # noqa: E402
 from .loss import SwarmLoss
 from .optim import AdaSwarm
 from . import pgso

@@ -179,3 +179,17 @@ def test_custom_python_loss_through_the_optimizer_round_trips():
     opt2 = adaswarm.AdaSwarm(model2.parameters(), lr=0.05, swarm={"loss": step_loss, "seed": 0})
     opt2.load_state_dict(sd)
     assert run(model2, opt2, x, t, 5) == expected
+
+
+def test_one_cycle_changes_lr_and_beta1_in_cpp():
+    model = mlp()
+    x, t = torch.randn(16, 4), torch.randn(16, 3)
+    opt = adaswarm.AdaSwarm(model.parameters(), lr=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+    for _ in range(4):
+        run(model, opt, x, t, 1)
+        sched.step()
+    run(model, opt, x, t, 1)
+    g = opt._impl.group_options()[0]
+    assert g.lr == opt.param_groups[0]["lr"] and g.beta1 == opt.param_groups[0]["betas"][0]
+    assert g.beta1 < 0.95 and g.lr > 0.01
