@@ -29,6 +29,26 @@ if(ADASWARM_SANITIZE)
   message(STATUS "adaswarm: sanitizers ${_adaswarm_san}")
 endif()
 
+# ADASWARM_SANITIZE_LIBRARY_DIRS=data;util;swarm;loss (CI: scripts/sanitize.sh --ci):
+# the library is built from those src/lib sub-folders only, halving the build;
+# only tests that need nothing else link (build them by name, not `all`).
+set(ADASWARM_SANITIZE_LIBRARY_DIRS "" CACHE STRING
+    "Build the library from only these src/lib sub-folders (a quick sanitizer build of a test subset)")
+if(ADASWARM_SANITIZE_LIBRARY_DIRS)
+  if(CMAKE_VERSION VERSION_LESS 3.19)
+    message(FATAL_ERROR "ADASWARM_SANITIZE_LIBRARY_DIRS needs CMake 3.19 or newer")
+  endif()
+  function(_adaswarm_restrict_library)
+    get_target_property(srcs adaswarm SOURCES)
+    list(JOIN ADASWARM_SANITIZE_LIBRARY_DIRS "|" dirs)
+    list(FILTER srcs INCLUDE REGEX "/src/lib/(${dirs})/")
+    set_property(TARGET adaswarm PROPERTY SOURCES ${srcs})
+    message(STATUS "adaswarm: library restricted to src/lib/{${ADASWARM_SANITIZE_LIBRARY_DIRS}}")
+  endfunction()
+  # Runs once this directory's CMakeLists.txt has defined the library.
+  cmake_language(DEFER CALL _adaswarm_restrict_library)
+endif()
+
 if(ADASWARM_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "ADASWARM_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")

@@ -5,15 +5,22 @@
 // Documented errors: a std::exception. With ADASWARM_FUZZ_STRICT=1 its message
 // must also name the checkpoint file (the project's rule for bad input).
 //
+// Each input first goes through util::verify_zip_file (the zip's CRC-32s and
+// sizes), which the checkpoint reader is to call before LibTorch reads the file:
+// LibTorch 1.13 does not check CRCs and crashes on some corrupted files (a SEGV
+// in its TorchScript type parser; docs/hardening.md). ADASWARM_FUZZ_RAW=1 skips
+// that check (and finds LibTorch's crash within minutes).
+//
 // ADASWARM_FUZZ_SEED_DIR=DIR: write a valid checkpoint of this set-up to
 // DIR/checkpoint.pt (a seed for the corpus) and exit.
 //
 // Built as fuzz_checkpoint_records (ADASWARM_FUZZ_RECORDS): the zip records
-// carry CRC-32s, so raw mutations mostly stop at LibTorch's CRC check. This
+// carry CRC-32s, so raw mutations mostly stop at verify_zip_file. This
 // variant starts from a valid checkpoint made at start-up and replaces one of
 // its records (not the TorchScript code/ ones): input byte 0 picks the record,
 // the rest is its new content; the zip is rebuilt with correct CRCs, so the
-// mutated pickle (data.pkl) and tensor data reach the unpickler and our code.
+// mutated pickle (data.pkl) and tensor data pass verify_zip_file and reach the
+// unpickler and our code.
 // ADASWARM_FUZZ_SEED_DIR writes one seed per record there.
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +34,7 @@
 #include <caffe2/serialize/inline_container.h>
 
 #include "adaswarm/experiments/trainer.h"
+#include "adaswarm/util/zip_check.h"
 #include "fuzz_common.h"
 
 namespace ex = adaswarm::experiments;
@@ -47,6 +55,7 @@ void write_idx(const std::string& path, const std::vector<uint32_t>& dims, const
 
 ex::TrainConfig config;
 bool strict = false;
+bool raw = false;
 #ifdef ADASWARM_FUZZ_RECORDS
 std::vector<std::pair<std::string, std::string>> records;  // name, content of the valid checkpoint
 std::vector<size_t> mutable_records;                         // indices of those a seed may replace (not code/)
@@ -81,6 +90,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   config.handle_sigint = false;
   config.checkpoint_dir = ckpt;
   strict = std::getenv("ADASWARM_FUZZ_STRICT") && std::string(std::getenv("ADASWARM_FUZZ_STRICT")) == "1";
+  raw = std::getenv("ADASWARM_FUZZ_RAW") && std::string(std::getenv("ADASWARM_FUZZ_RAW")) == "1";
   const char* seed_dir = std::getenv("ADASWARM_FUZZ_SEED_DIR");
 #ifdef ADASWARM_FUZZ_RECORDS
   const bool make_base = true;
@@ -147,6 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.resume = true;
   std::ostringstream sink;
   try {
+    if (!raw) adaswarm::util::verify_zip_file(path);
     ex::Trainer trainer(c, &sink, &sink);
   } catch (const std::exception& e) {
     if (strict && std::string(e.what()).find(path) == std::string::npos) adaswarm::fuzz::unnamed_error(path, e.what());

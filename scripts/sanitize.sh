@@ -2,7 +2,8 @@
 # Builds the test suite with AddressSanitizer + UndefinedBehaviorSanitizer into
 # ./build-asan (-O1, line tables) and runs it (docs/hardening.md).
 # Usage: scripts/sanitize.sh            every test executable
-#        scripts/sanitize.sh --ci       the CI subset (readers, atomic writer, runs file, swarm kernels)
+#        scripts/sanitize.sh --ci       the CI subset (readers, atomic writer, runs file, swarm kernels),
+#                                       in ./build-asan-ci with a library of just what they use
 #        scripts/sanitize.sh test_csv test_util ...   these tests/test_*.cpp executables
 # Environment: BUILD_DIR (build-asan), JOBS (nproc), CXX (the compiler: g++ or clang++),
 # GTEST_FILTER (passed to the executables).
@@ -16,7 +17,11 @@ CI_TESTS=(test_hardening test_csv test_images test_uci test_util test_swarm test
 CONFIGURE_ARGS=()
 if [[ "${1:-}" == "--ci" ]]; then
   TESTS=("${CI_TESTS[@]}")
-  CONFIGURE_ARGS=(-DADASWARM_BUILD_CLI=OFF)   # (when it configures) those tests need no CLI: less to build
+  # Those tests need neither the CLI nor the library's experiments, models,
+  # optimizers, PGSO or dist code: a library of data, util, swarm and loss
+  # only, in its own folder (docs/hardening.md).
+  BUILD_DIR=${BUILD_DIR_CI:-build-asan-ci}
+  CONFIGURE_ARGS=(-DADASWARM_BUILD_CLI=OFF "-DADASWARM_SANITIZE_LIBRARY_DIRS=data;util;swarm;loss")
 elif [[ $# -gt 0 ]]; then
   TESTS=("$@")
 else
