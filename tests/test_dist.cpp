@@ -14,6 +14,7 @@
 #include "adaswarm/dist/dist.h"
 #include "adaswarm/pgso/functions.h"
 #include "adaswarm/pgso/gso.h"
+#include "adaswarm/pgso/network.h"
 #include "dist_launch.h"
 #include "temp_dir.h"
 
@@ -208,6 +209,46 @@ TEST(DistWorker, Pgso) {
   auto g = dist::ProcessGroup::from_environment(60);
   const auto r = run_pgso(g, 1 + g->rank() % 2);  // thread counts differ between ranks
   std::ofstream(adaswarm::testing::worker_out() + "/pgso" + std::to_string(g->rank()) + ".txt") << describe(r);
+}
+
+// Network weight search islands: every rank writes its weights and log.
+std::string run_network(std::shared_ptr<dist::ProcessGroup> g) {
+  namespace pg = adaswarm::pgso;
+  torch::manual_seed(3);
+  pg::Dataset d;
+  d.name = "synthetic";
+  d.x_train = torch::randn({120, 4});
+  d.y_train = (d.x_train.sum(1, true) > 0).to(torch::kFloat);
+  d.x_test = torch::randn({40, 4});
+  d.y_test = (d.x_test.sum(1, true) > 0).to(torch::kFloat);
+  pg::BatchedMlpObjective mlp({4, 5, 1});
+  const auto r = pg::search_weights(mlp, d,
+                                    pg::WeightSearchOptions()
+                                        .subswarms(3)
+                                        .particles(12)
+                                        .iterations(6)
+                                        .batch_rows(40)
+                                        .epochs(2)
+                                        .seed(4)
+                                        .threads(1)
+                                        .group(std::move(g)));
+  std::string s;
+  char b[64];
+  for (double w : r.weights) {
+    std::snprintf(b, sizeof b, "%a ", w);
+    s += b;
+  }
+  for (const auto& e : r.log) {
+    std::snprintf(b, sizeof b, "\n%lld %a %a", static_cast<long long>(e.evaluations), e.train_loss, e.test_loss);
+    s += b;
+  }
+  return s;
+}
+
+TEST(DistWorker, Network) {
+  SKIP_UNLESS_WORKER();
+  auto g = dist::ProcessGroup::from_environment(60);
+  std::ofstream(adaswarm::testing::worker_out() + "/net" + std::to_string(g->rank()) + ".txt") << run_network(g);
 }
 
 // ------------------------------------------------------------------ parent tests
@@ -434,6 +475,19 @@ TEST(Dist, PgsoIslandsAreBitIdenticalAcrossWorldSizes) {
     for (int r = 0; r < n; ++r)
       EXPECT_EQ(slurp(dir / ("pgso" + std::to_string(r) + ".txt")), ref) << "world size " << n << ", rank " << r;
   }
+}
+
+TEST(Dist, NetworkSearchIslandsMatchOneProcess) {
+  SKIP_UNLESS_AVAILABLE();
+  const std::string ref = run_network(nullptr);
+  TempDir dir("dist");
+  Launch L;
+  L.ranks = 2;
+  L.worker = "DistWorker.Network";
+  L.out_dir = dir.str();
+  const auto rs = run_ranks(L);
+  for (const auto& r : rs) ASSERT_EQ(r.exit_code, 0) << outputs(rs);
+  for (int r = 0; r < 2; ++r) EXPECT_EQ(slurp(dir / ("net" + std::to_string(r) + ".txt")), ref) << "rank " << r;
 }
 
 }  // namespace

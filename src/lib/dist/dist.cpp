@@ -43,7 +43,7 @@ int env_int(const char* name, const char* value, long lo, long hi) {
   return static_cast<int>(v);
 }
 
-bool is_loopback(const std::string& addr) {
+[[maybe_unused]] bool is_loopback(const std::string& addr) {
   return addr == "localhost" || addr == "::1" || addr.rfind("127.", 0) == 0;
 }
 
