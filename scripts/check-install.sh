@@ -26,3 +26,16 @@ grep -q -- '-fopenmp' <<<"$cmd" && fail "-fopenmp leaks into the consumer's comp
 n=$(grep -o -- "$prefix/include\b" <<<"$cmd" | wc -l)
 [[ "$n" -eq 1 ]] || fail "the include directory is passed $n times: $cmd"
 "$prefix/consumer-build/consumer"
+# The Python package, when the build made it (docs/python.md): importable from the
+# prefix alone, with the interpreter the build chose.
+site="$prefix/lib/python3/dist-packages"
+if compgen -G "$site/adaswarm/_core*.so" >/dev/null; then
+  py=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' build/CMakeCache.txt)
+  (cd "$prefix" && PYTHONPATH="$site" "${py:-/usr/bin/python3}" -c "
+import adaswarm, torch
+assert adaswarm.__file__.startswith('$site'), adaswarm.__file__
+y = torch.randn(8, 3, requires_grad=True)
+adaswarm.SwarmLoss('mse')(y, torch.zeros(8, 3)).backward()
+assert adaswarm.pgso.minimize('sphere', dim=2, iterations=50).fun < 1e-6
+") || fail "the installed Python package does not import or run from $site"
+fi
