@@ -4,6 +4,7 @@
 # (docs/hardening.md). A crash stops that target and leaves the input as
 # build-fuzz/artifacts/<target>/crash-*; the script exits non-zero if any
 # target found something.
+# Environment: BUILD_DIR (build-fuzz), JOBS (nproc), FUZZ_NO_BUILD=1 (run what is built).
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: fuzz_csv fuzz_idx fuzz_cifar fuzz_runs_file
 #                                                  fuzz_checkpoint fuzz_checkpoint_records)
 set -euo pipefail
@@ -18,19 +19,23 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang++ (apt-get install
 
 source scripts/sanitize-env.sh   # ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS
 
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+if [[ -n "${FUZZ_NO_BUILD:-}" ]]; then
+  :   # FUZZ_NO_BUILD=1: run what is built
+elif [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
     -DADASWARM_SANITIZE=address,undefined -DADASWARM_FUZZ=ON -DADASWARM_BUILD_TESTS=OFF \
     -DADASWARM_BUILD_CLI=OFF -DADASWARM_BUILD_BENCH=OFF >/dev/null
 else
   cmake "$BUILD_DIR" >/dev/null
 fi
+[[ -n "${FUZZ_NO_BUILD:-}" ]] || {
 set +e
 cmake --build "$BUILD_DIR" -j"$JOBS" --target "${TARGETS[@]}" -- --no-print-directory 2>&1 |
   grep -vE '^\[ *[0-9]+%\] (Built|Linking|Building)'
 build_status=${PIPESTATUS[0]}
 set -e
 [[ $build_status -eq 0 ]] || { echo "${0##*/}: the build failed" >&2; exit 1; }
+}
 
 # ---- seeds: small files made here (plus fuzz/corpus/<target>/, committed) ----
 SEEDS="$BUILD_DIR/seeds"

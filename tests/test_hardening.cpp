@@ -178,3 +178,26 @@ TEST(HardeningCheckpoint, TruncatedEmptyAndForeignFilesAreRefused) {
   bad[cd + 42] = bad[cd + 43] = bad[cd + 44] = bad[cd + 45] = '\x7f';  // local header offset
   zip_error(write(dir / "offset.pt", bad));
 }
+
+// The input fuzz_checkpoint found: in a TorchScript class of the archive,
+// "__parameters__" became "__pareartems__". LibTorch 1.13 loads it without a
+// CRC check and dies (SEGV in ScriptTypeParser::parseClassConstant);
+// verify_zip_file refuses it first. (If the death expectation ever fails,
+// LibTorch was fixed: the check stays useful against corrupted files.)
+TEST(HardeningCheckpointDeathTest, LibTorchCrashesOnTheFuzzedClassNameVerifyZipFileRefusesIt) {
+  TempDir dir("adaswarm_hardening");
+  std::string bytes = saved_archive(dir / "base.pt");
+  const size_t at = bytes.find("__parameters__ = [");
+  ASSERT_NE(at, std::string::npos) << "no stored TorchScript class in the archive";
+  bytes.replace(at, 14, "__pareartems__");
+  const std::string path = write(dir / "fuzzed.pt", bytes);
+  const std::string msg = zip_error(path);
+  EXPECT_NE(msg.find("CRC-32"), std::string::npos) << msg;
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        torch::serialize::InputArchive in;
+        in.load_from(path);
+      },
+      "");
+}
