@@ -249,7 +249,7 @@ struct Packed {
   std::vector<std::pair<size_t, int64_t>> where;  // tensor i -> (buffer, offset)
 };
 
-Packed pack(const std::vector<at::Tensor>& tensors) {
+[[maybe_unused]] Packed pack(const std::vector<at::Tensor>& tensors) {
   Packed p;
   std::map<at::ScalarType, size_t> index;
   std::vector<std::vector<at::Tensor>> parts;
@@ -278,7 +278,7 @@ Packed pack(const std::vector<at::Tensor>& tensors) {
   return p;
 }
 
-void unpack(const Packed& p, std::vector<at::Tensor>& tensors) {
+[[maybe_unused]] void unpack(const Packed& p, std::vector<at::Tensor>& tensors) {
   at::NoGradGuard ng;
   for (size_t i = 0; i < tensors.size(); ++i) {
     auto& t = tensors[i];
