@@ -86,7 +86,9 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   log="$BUILD_DIR/$t.log"
   echo "== $t: ${SECONDS_EACH}s (log: $log)"
-  if "$BUILD_DIR/fuzz/$t" -max_total_time="$SECONDS_EACH" -max_len=16384 -timeout=20 -rss_limit_mb=6144 \
+  max_len=16384
+  [[ $t == fuzz_checkpoint* ]] && max_len=65536   # a seed checkpoint is about 27 KB
+  if "$BUILD_DIR/fuzz/$t" -max_total_time="$SECONDS_EACH" -max_len=$max_len -timeout=20 -rss_limit_mb=6144 \
        -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "$SEEDS/$t" >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' '; echo
   else
