@@ -93,6 +93,13 @@ TEST(Progress, DurationFormat) {
 // glibc accepts the settings; afterwards a 64 MiB block comes from the heap
 // (no new mmap), which mallinfo2 shows as heap growth, not as mmapped bytes.
 TEST(Allocator, LargeBlocksStayInTheHeap) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer replaces glibc's malloc: mallopt has no effect (docs/hardening.md)";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "AddressSanitizer replaces glibc's malloc: mallopt has no effect (docs/hardening.md)";
+#endif
+#endif
   ASSERT_TRUE(adaswarm::util::tune_malloc_for_training());
   const auto before = mallinfo2();
   void* p = std::malloc(64u << 20);
