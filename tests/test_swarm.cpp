@@ -379,3 +379,69 @@ TEST(Swarm, NanFitnessIsAnError) {
   }),
                std::domain_error);
 }
+
+// Asynchronous updates (pagmo2's order): particle 1 already follows the best that
+// particle 0 found in the same iteration; synchronous updates do not.
+TEST(Swarm, AsynchronousUpdatesFollowTheNewBestWithinAnIteration) {
+  for (const bool async : {false, true}) {
+    SwarmOptions o;
+    o.particles(2).variant(Variant::PSO).inertia(0.5).c1(1.0).c2(1.0).random_mode(RandomMode::PerCoordinate)
+        .seed(7).asynchronous(async);
+    Swarm<double> s(o, 1);
+    int calls = 0;
+    const Swarm<double>::Fitness f = [&](const double* X, int64_t P, int64_t, double* out) {
+      ++calls;
+      for (int64_t i = 0; i < P; ++i) out[i] = (X[i] - 1.0) * (X[i] - 1.0);
+    };
+    const double x0[] = {0.0, 4.0}, v0[] = {1.0, 0.0};
+    s.reset(x0, v0);
+    s.evaluate(f);  // f = {1, 9}: g = 0
+    Rng r = s.rng();  // the draws the step will make: r1, r2 of particle 0, then of particle 1
+    const double r1a = r.uniform(0.0, 1.0), r2a = r.uniform(0.0, 1.0);
+    const double r1b = r.uniform(0.0, 1.0), r2b = r.uniform(0.0, 1.0);
+    s.step(f);
+    // Particle 0: v = 0.5 * 1 + r1 (0 - 0) + r2 (0 - 0) = 0.5, x = 0.5, f = 0.25 < 1: the new best.
+    const double x0_new = 0.0 + (0.5 * 1.0 + (1.0 * r1a) * (0.0 - 0.0) + (1.0 * r2a) * (0.0 - 0.0));
+    EXPECT_DOUBLE_EQ(s.positions()[0], x0_new);
+    // Particle 1 follows g = 0.5 (asynchronous) or g = 0 (synchronous).
+    const double g_seen = async ? x0_new : 0.0;
+    const double x1_new = 4.0 + (0.5 * 0.0 + (1.0 * r1b) * (4.0 - 4.0) + (1.0 * r2b) * (g_seen - 4.0));
+    EXPECT_DOUBLE_EQ(s.positions()[1], x1_new) << "asynchronous " << async;
+    EXPECT_EQ(s.evaluations(), 4);
+    EXPECT_EQ(calls, async ? 3 : 2);  // one call per particle when asynchronous
+    EXPECT_DOUBLE_EQ(s.global_best()[0], std::abs(x1_new - 1.0) < 0.5 ? x1_new : x0_new);
+    EXPECT_DOUBLE_EQ(s.global_best_fitness()[0], std::min((x0_new - 1) * (x0_new - 1), (x1_new - 1) * (x1_new - 1)));
+  }
+}
+
+TEST(Swarm, AsynchronousRunsAreReproducibleAndRejectBadFitness) {
+  auto run = [](uint64_t seed) {
+    SwarmOptions o;
+    o.particles(8).variant(Variant::PSO).inertia(0.7).c1(1.5).c2(1.5).random_mode(RandomMode::PerCoordinate)
+        .lower({-3.0}).upper({3.0}).zero_velocity_at_bounds(true).asynchronous(true).seed(seed);
+    Swarm<double> s(o, 3);
+    s.reset_uniform(0.5);
+    s.run([](const double* X, int64_t P, int64_t D, double* out) {
+      for (int64_t i = 0; i < P; ++i) {
+        double v = 0;
+        for (int64_t d = 0; d < D; ++d) v += X[i * D + d] * X[i * D + d];
+        out[i] = v;
+      }
+    }, 60);
+    return s;
+  };
+  const auto a = run(3), b = run(3);
+  EXPECT_EQ(a.positions(), b.positions());
+  EXPECT_EQ(a.global_best(), b.global_best());
+  EXPECT_LT(a.best_fitness(), 1e-3);  // it converges on the sphere
+  EXPECT_EQ(a.evaluations(), 8 + 60 * 8);
+  SwarmOptions o;
+  o.particles(2).asynchronous(true).seed(1);
+  Swarm<double> s(o, 1);
+  const double x[] = {0.0, 1.0};
+  s.reset(x);
+  int n = 0;
+  EXPECT_THROW(s.step([&](const double*, int64_t P, int64_t, double* out) {
+    for (int64_t i = 0; i < P; ++i) out[i] = n++ < 2 ? 1.0 : std::nan("");
+  }), std::domain_error);
+}

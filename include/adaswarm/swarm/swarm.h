@@ -85,6 +85,12 @@ struct SwarmOptions {
   TORCH_ARG(int64_t, rows) = 1;
   /// Fitness gives one value per particle per row; each row has its own bests.
   TORCH_ARG(bool, fitness_per_row) = false;
+  /// Asynchronous updates (pagmo2's PSO): each particle is evaluated as soon as
+  /// it has moved, and its personal best and the swarm best are updated at once,
+  /// so the particles after it in the same iteration already follow the new
+  /// best. The fitness is then called with one particle at a time. false (the
+  /// default): the whole swarm moves, then is evaluated in one call.
+  TORCH_ARG(bool, asynchronous) = false;
 
  public:
   /// Throws std::invalid_argument naming the option when something is impossible.
@@ -167,6 +173,9 @@ class Swarm {
 
  private:
   void draw_rotation_pairs();
+  /// Evaluates particle i alone and updates its personal and the swarm bests
+  /// (asynchronous mode).
+  void evaluate_particle(int64_t i, const Fitness& fitness);
   void rotate(T* d, bool transpose) const;
 
   SwarmOptions options_;

@@ -99,6 +99,7 @@ std::string options_to_json(const SwarmLossOptions& o) {
   sj["stall_delta"] = number(s.stall_delta());
   sj["rows"] = s.rows();
   sj["fitness_per_row"] = s.fitness_per_row();
+  sj["asynchronous"] = s.asynchronous();
   json j;
   j["loss"] = to_string(o.loss());
   j["reduction"] = o.reduction() == Reduction::Mean ? "mean" : "sum";
@@ -166,7 +167,8 @@ SwarmLossOptions options_from_json(const std::string& text) {
                                        "lambda", "random_mode", "random_low", "store_momentum", "rotation_angle",
                                        "reference_rotation", "lower", "upper", "velocity_clamp",
                                        "clamp_velocity_to_bounds", "zero_velocity_at_bounds", "seed",
-                                       "tolerance", "stall_iterations", "stall_delta", "rows", "fitness_per_row"};
+                                       "tolerance", "stall_iterations", "stall_delta", "rows", "fitness_per_row",
+                                       "asynchronous"};
       for (auto it = sj.begin(); it != sj.end(); ++it)
         if (!keys.count(it.key())) bad_json("unknown swarm setting '" + it.key() + "'");
       auto& s = o.swarm();
@@ -205,6 +207,7 @@ SwarmLossOptions options_from_json(const std::string& text) {
       if (has(sj, "stall_delta")) s.stall_delta(read_number(sj["stall_delta"], "stall_delta"));
       if (has(sj, "rows")) s.rows(read_int(sj["rows"], "rows"));
       if (has(sj, "fitness_per_row")) s.fitness_per_row(read_bool(sj["fitness_per_row"], "fitness_per_row"));
+      if (has(sj, "asynchronous")) s.asynchronous(read_bool(sj["asynchronous"], "asynchronous"));
     }
   } catch (const json::exception& e) {
     bad_json(e.what());

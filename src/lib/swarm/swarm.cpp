@@ -305,8 +305,9 @@ void Swarm<T>::step(const Fitness& fitness) {
   auto draw_r = [&]() { return rng_.uniform(rlow, 1.0); };
   if (rempso) draw_rotation_pairs();
 
+  const bool async = options_.asynchronous();
   const bool fused = variant == Variant::EMPSO && options_.store_momentum() && !per_coord && !ref_rot &&
-                     vclamp == 0 && !vbounds && lo_.empty();
+                     vclamp == 0 && !vbounds && lo_.empty() && !async;
   double csum = 0.0;
   std::vector<int64_t> row_perm;
   for (int64_t i = 0; i < P; ++i) {
@@ -428,10 +429,39 @@ void Swarm<T>::step(const Fitness& fitness) {
         for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
       }
     }
+    if (async) evaluate_particle(i, fitness);
   }
   cbar_ = csum / static_cast<double>(P);
   ++iteration_;
-  evaluate(fitness);
+  if (!async) evaluate(fitness);
+}
+
+template <typename T>
+void Swarm<T>::evaluate_particle(int64_t i, const Fitness& fitness) {
+  const int64_t G = groups_, gs = group_size_, D = dim_;
+  T* f = f_.data() + i * G;
+  const T* x = x_.data() + i * D;
+  fitness(x, 1, D, f);
+  evaluations_ += 1;
+  for (int64_t gi = 0; gi < G; ++gi) {
+    const T v = f[gi];
+    if (std::isnan(v) || (std::isinf(v) && v < 0))
+      throw std::domain_error("swarm fitness returned " + std::string(std::isnan(v) ? "NaN" : "-inf") +
+                              " for particle " + std::to_string(i) +
+                              (G > 1 ? " row " + std::to_string(gi) : std::string()));
+  }
+  // Strictly better replaces, as in evaluate(); the swarm best follows at once.
+  for (int64_t gi = 0; gi < G; ++gi) {
+    const int64_t k = i * G + gi;
+    if (!(f[gi] < pf_[k])) continue;
+    pf_[k] = f[gi];
+    const int64_t off = i * D + gi * gs;
+    std::copy(x + gi * gs, x + (gi + 1) * gs, p_.begin() + off);
+    if (f[gi] < gf_[gi]) {
+      gf_[gi] = f[gi];
+      std::copy(x + gi * gs, x + (gi + 1) * gs, g_.begin() + gi * gs);
+    }
+  }
 }
 
 template <typename T>
