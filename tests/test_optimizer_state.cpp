@@ -17,6 +17,7 @@
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/swarm/gradient.h"
 #include "adaswarm/util/errors.h"
+#include "adaswarm/util/tensor_check.h"
 #include "temp_dir.h"
 
 using namespace adaswarm;
@@ -387,3 +388,38 @@ TEST(OptimizerState, TruncatedCheckpointOnResumeIsNamedWithoutBacktrace) {
   EXPECT_EQ(std::filesystem::file_size(ck), size / 2);  // left as it was
 }
 #endif
+
+// A file whose tensor records are shorter than the tensors they describe (LibTorch
+// 1.13 loads such a tensor without checking): refused before any read.
+TEST(OptimizerState, ShortTensorDataInAFileIsRefused) {
+  auto shortened = [](at::Tensor t, size_t bytes) {
+    t = t.clone();
+    t.storage().unsafeGetStorageImpl()->set_nbytes(bytes);
+    return t;
+  };
+  EXPECT_TRUE(util::storage_covers(torch::zeros({4}, torch::kLong)));
+  EXPECT_FALSE(util::storage_covers(shortened(torch::zeros({4}, torch::kLong), 8)));
+  EXPECT_TRUE(util::storage_covers(torch::Tensor()));
+
+  SwarmLoss loss(SwarmLossOptions::preset(Preset::Paper));
+  torch::serialize::OutputArchive good;
+  loss.save(good);
+  std::stringstream gs;
+  good.save_to(gs);
+  torch::serialize::InputArchive gin;
+  gin.load_from(gs);
+  torch::Tensor rng;
+  gin.read("swarm_loss/rng", rng);
+  torch::serialize::OutputArchive bad;
+  bad.write("swarm_loss/rng", shortened(rng, 8));  // 4 words claimed, 1 stored
+  std::stringstream bs;
+  bad.save_to(bs);
+  torch::serialize::InputArchive in;
+  in.load_from(bs);
+  try {
+    loss.load(in);
+    ADD_FAILURE() << "a short record was loaded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("shorter than the tensor"), std::string::npos) << e.what();
+  }
+}

@@ -34,6 +34,8 @@
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/atomic_file.h"
 #include "adaswarm/util/progress.h"
+#include "adaswarm/util/tensor_check.h"
+#include "adaswarm/util/zip_check.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -395,6 +397,7 @@ struct Trainer::Impl {
       bytes = ss.str();
     });
     bytes = group->broadcast_bytes(bytes);
+    util::verify_zip_bytes(bytes, path);  // LibTorch checks no CRC and can crash on a corrupted file
     torch::serialize::InputArchive ar;
     try {
       ar.load_from(bytes.data(), bytes.size(), device);
@@ -429,7 +432,9 @@ struct Trainer::Impl {
     batch = v.toInt();
     at::Tensor running;
     ar.read("running", running);
-    running = running.to(torch::kCPU);
+    if (!util::storage_covers(running) || running.scalar_type() != torch::kDouble || running.numel() != 5)
+      throw std::runtime_error(fmt::format("{}: the checkpoint's running sums are malformed", path));
+    running = running.to(torch::kCPU).contiguous();
     auto* r = running.data_ptr<double>();
     run_loss = r[0], run_correct = r[1], run_seen = r[2], run_train_s = r[3], run_data_s = r[4];
     ar.read("history", v);
@@ -438,6 +443,8 @@ struct Trainer::Impl {
     torch::serialize::InputArchive m, o;
     ar.read("model", m);
     model->load(m);
+    for (const auto& t : model->parameters()) util::check_storage(t, path + ": a model parameter");
+    for (const auto& t : model->buffers()) util::check_storage(t, path + ": a model buffer");
     model->to(device);
     ar.read("optimizer", o);
     optimizer->load(o);
@@ -448,6 +455,7 @@ struct Trainer::Impl {
     }
     at::Tensor state;
     ar.read("rng_cpu", state);
+    util::check_storage(state, path + ": the generator state");
     {
       auto gen = at::detail::getDefaultCPUGenerator();
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -462,6 +470,7 @@ struct Trainer::Impl {
     if (group->rank() > 0) {  // this rank's own generators
       at::Tensor mine;
       ar.read(fmt::format("rank_state_{}", group->rank()), mine);
+      util::check_storage(mine, path + ": this rank's state");
       mine = mine.to(torch::kCPU).contiguous();
       load_rank_state(std::string(reinterpret_cast<const char*>(mine.data_ptr<uint8_t>()),
                                   static_cast<size_t>(mine.numel())));

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adaswarm/loss/swarm_loss.h"
+#include "adaswarm/util/tensor_check.h"
 #include "swarm_loss_state.h"
 
 namespace adaswarm {
@@ -226,11 +227,14 @@ namespace {
 at::Tensor float_tensor(const std::vector<float>& v) {
   return torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kFloat).clone();
 }
+[[noreturn]] void bad_state(const std::string& what);
 std::vector<float> float_vector(at::Tensor t) {
+  if (!util::storage_covers(t)) bad_state("a tensor's data is shorter than the tensor it describes");
   t = t.to(at::kCPU, at::kFloat).contiguous().view(-1);
   return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
 }
 std::vector<int64_t> long_vector(at::Tensor t) {
+  if (!util::storage_covers(t)) bad_state("a tensor's data is shorter than the tensor it describes");
   t = t.to(at::kCPU, at::kLong).contiguous().view(-1);
   return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "adaswarm/util/tensor_check.h"
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -281,11 +283,13 @@ void AdaSwarm::load(torch::serialize::InputArchive& archive) {
       auto it = saved_state.find(keys[pi]);
       if (it == saved_state.end()) continue;
       auto& ps = static_cast<AdaSwarmParamState&>(*it->second);
-      auto fits = [&](const at::Tensor& m) { return !m.defined() || m.sizes() == params[pi].sizes(); };
+      auto fits = [&](const at::Tensor& m) {
+        return !m.defined() || (m.sizes() == params[pi].sizes() && util::storage_covers(m));
+      };
       if (!ps.exp_avg().defined() || !ps.exp_avg_sq().defined() || !fits(ps.exp_avg()) ||
           !fits(ps.exp_avg_sq()) || !fits(ps.max_exp_avg_sq()) || ps.step() < 0)
         throw std::runtime_error("AdaSwarm state: parameter " + std::to_string(pi) + " of group " +
-                                 std::to_string(gi) + " has moments of another shape than the parameter " +
+                                 std::to_string(gi) + " has moments of another shape than the parameter (or truncated data) " +
                                  c10::str(params[pi].sizes()) + " (a file of another model?)");
       state[c10::guts::to_string(params[pi].unsafeGetTensorImpl())] = std::move(it->second);
     }
