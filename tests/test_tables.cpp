@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,8 @@
 #include "adaswarm/data/uci.h"
 #include "adaswarm/experiments/uci_tables.h"
 #include "adaswarm/util/atomic_file.h"
+
+#include <nlohmann/json.hpp>
 
 using namespace adaswarm::experiments::uci;
 namespace fs = std::filesystem;
@@ -312,3 +315,50 @@ TEST(TablesCli, BadOptionsNameTheOption) {
   }
 }
 #endif
+
+// A kept runs line with a field missing or of the wrong type escaped as
+// nlohmann's out_of_range / type_error, naming neither file nor line; a
+// diverged run's NaN (written as null) could not be read back at all.
+TEST(Tables, MalformedKeptRunIsNamedByFileAndLineAndNullIsNaN) {
+  const auto dir = temp_dir("malformed");
+  auto c = small_config();
+  c.losses = {TableLoss::MSE};
+  c.datasets = uci_sources(kDataDir, {"iris"});
+  c.optimizers = {OptimizerKind::Adam};
+  c.seeds = 1;
+  c.results_path = (dir / "runs.jsonl").string();
+  run_tables(c);
+  const auto lines = adaswarm::util::read_complete_lines(c.results_path);
+  ASSERT_EQ(lines.size(), 1u);
+  auto j = nlohmann::json::parse(lines[0]);
+  c.resume = true;
+  auto with = [&](const nlohmann::json& line) {
+    adaswarm::util::write_file_atomic(c.results_path, line.dump() + "\n");
+  };
+  auto missing = j;
+  missing.erase("seed");
+  auto mistyped = j;
+  mistyped["test_acc"] = "high";
+  for (const auto& [bad, reason] : {std::pair{missing, std::string("'seed' not found")},
+                                    std::pair{mistyped, std::string("must be number, but is string")}}) {
+    with(bad);
+    try {
+      run_tables(c);
+      ADD_FAILURE() << "resumed from " << bad.dump();
+    } catch (const std::runtime_error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(c.results_path + ":1: a finished run's record is malformed"), std::string::npos) << m;
+      EXPECT_NE(m.find(reason), std::string::npos) << m;
+      EXPECT_EQ(m.find("json.exception"), std::string::npos) << m;
+    }
+  }
+  auto diverged = j;
+  diverged["test_loss"] = nullptr;  // what nlohmann writes for NaN
+  with(diverged);
+  const auto out = run_tables(c);
+  EXPECT_EQ(out.resumed, 1);
+  EXPECT_EQ(out.executed, 0);
+  ASSERT_EQ(out.runs.size(), 1u);
+  EXPECT_TRUE(std::isnan(out.runs[0].test_loss));
+  EXPECT_EQ(out.runs[0].test_acc, j["test_acc"].get<double>());
+}

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -208,6 +209,73 @@ TEST(Trainer, ResumeRefusesACheckpointOfAnotherRun) {
   c.lr = 1e-3;
   c.checkpoint_dir = d / "empty";
   EXPECT_THROW(ex::Trainer(c, &out, nullptr), std::runtime_error);
+}
+
+// The checkpoint's own records (identity, epoch, batch, history) were read
+// without type or range checks: a damaged or hand-made file died in
+// nlohmann's parser or IValue::toInt (a LibTorch backtrace), and an
+// out-of-range batch resumed past the end of the epoch. Each record is
+// replaced in turn in a copy of a real checkpoint (without the model, which
+// comes after them); the untampered copy passes these checks and stops at
+// the missing model, so the checks fire on the bad value only.
+TEST(Trainer, DamagedCheckpointRecordsAreNamed) {
+  TempDir d;
+  auto c = mnist_config("mlp", "adam", 100);
+  c.epochs = 1;
+  c.checkpoint_dir = d.str();
+  std::ostringstream out;
+  ex::Trainer(c, &out, nullptr).run();
+  const std::string path = d / "checkpoint.pt";
+  torch::serialize::InputArchive in;
+  in.load_from(path);
+  std::map<std::string, c10::IValue> records;
+  for (const char* key : {"format", "identity", "world_size", "epoch", "batch", "history"}) {
+    c10::IValue v;
+    ASSERT_TRUE(in.try_read(key, v)) << key;
+    records[key] = v;
+  }
+  at::Tensor running;
+  in.read("running", running);
+  ASSERT_EQ(records["epoch"].toInt(), 1);
+  c.resume = true;
+  auto resume_error = [&](const std::string& key, const c10::IValue& value) {
+    torch::serialize::OutputArchive ar;
+    for (const auto& [k, v] : records) ar.write(k, k == key ? value : v);
+    ar.write("running", running);
+    ar.save_to(path);
+    try {
+      ex::Trainer t(c, &out, nullptr);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << key << ": resumed";
+    return std::string();
+  };
+  const std::string intact = resume_error("", c10::IValue());
+  EXPECT_NE(intact.find("model"), std::string::npos) << intact;
+  struct Case {
+    const char* key;
+    c10::IValue value;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"identity", c10::IValue(std::string("{not json")), "\"identity\" record (not JSON)"},
+      {"identity", c10::IValue(int64_t{3}), "\"identity\" record (missing or not text)"},
+      {"identity", c10::IValue(std::string("[1,2]")), "\"identity\" record (not a JSON object)"},
+      {"epoch", c10::IValue(std::string("1")), "\"epoch\" record (missing or not an integer)"},
+      {"epoch", c10::IValue(int64_t{-1}), "\"epoch\" is -1, expected 0.."},
+      {"batch", c10::IValue(int64_t{1000000}), "\"batch\" is 1000000, expected 0.."},
+      {"history", c10::IValue(std::string("[]")), "\"history\" record (expected a list of 1 epoch records)"},
+      {"history", c10::IValue(std::string("[{\"epoch\":1}]")), "'train_loss' not found"},
+      {"history", c10::IValue(std::string("{")), "\"history\" record (not JSON)"},
+  };
+  for (const auto& k : cases) {
+    const std::string m = resume_error(k.key, k.value);
+    EXPECT_NE(m.find(path + ": the checkpoint's"), std::string::npos) << k.key << ": " << m;
+    EXPECT_NE(m.find(k.expected), std::string::npos) << k.key << ": " << m;
+    EXPECT_EQ(m.find("Exception raised from"), std::string::npos) << m;
+    EXPECT_EQ(m.find("json.exception"), std::string::npos) << m;
+  }
 }
 
 TEST(Trainer, UnwritableCheckpointIsFoundBeforeTraining) {

@@ -11,6 +11,10 @@ namespace adaswarm::util {
 /// exception's message.
 std::string message_of(const std::exception& e);
 
+/// The message of a JSON library exception without its "[json.exception.type_error.302] "
+/// tag, e.g. "key 'seed' not found" or "type must be number, but is string".
+std::string json_message(const std::exception& e);
+
 /// `text` up to LibTorch's backtrace, without trailing blanks.
 std::string strip_backtrace(const std::string& text);
 

@@ -20,6 +20,12 @@ namespace adaswarm::util {
 /// else std::runtime_error names the file, the line and both fingerprints.
 std::vector<std::string> open_runs_file(const std::string& path, const std::string& fingerprint, bool resume);
 
+/// open_runs_file, then read(line) for each kept line in order. An exception
+/// from read (a missing field, a field of the wrong type) becomes
+/// std::runtime_error naming the file, the line number and the reason.
+void read_runs_file(const std::string& path, const std::string& fingerprint, bool resume,
+                    const std::function<void(const std::string& line)>& read);
+
 /// Calls fn(0) .. fn(n - 1) on min(jobs, n) threads (jobs >= 1), each with one
 /// LibTorch intra-op and one OpenMP thread; the caller's thread count is
 /// restored. The first exception stops new items and is rethrown after the

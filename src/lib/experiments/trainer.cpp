@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -33,6 +34,7 @@
 #include "adaswarm/models/resnet.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/atomic_file.h"
+#include "adaswarm/util/errors.h"
 #include "adaswarm/util/progress.h"
 #include "adaswarm/util/tensor_check.h"
 #include "adaswarm/util/zip_check.h"
@@ -407,8 +409,31 @@ struct Trainer::Impl {
     c10::IValue v;
     if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
       throw std::runtime_error(fmt::format("{}: not an adaswarm train checkpoint", path));
-    ar.read("identity", v);
-    const json saved = json::parse(v.toStringRef()), now = identity();
+    // Each record is checked for its type and range before use: a damaged or
+    // hand-made file is named, never a LibTorch or JSON backtrace.
+    auto malformed = [&](const std::string& what) {
+      return std::runtime_error(fmt::format("{}: the checkpoint's {} is malformed", path, what));
+    };
+    auto read_int = [&](const char* key, int64_t lo, int64_t hi) {
+      c10::IValue x;
+      if (!ar.try_read(key, x) || !x.isInt()) throw malformed(fmt::format("\"{}\" record (missing or not an integer)", key));
+      const int64_t n = x.toInt();
+      if (n < lo || n > hi)
+        throw std::runtime_error(
+            fmt::format("{}: the checkpoint's \"{}\" is {}, expected {}..{}", path, key, n, lo, hi));
+      return n;
+    };
+    auto read_json = [&](const char* key) {
+      c10::IValue x;
+      if (!ar.try_read(key, x) || !x.isString()) throw malformed(fmt::format("\"{}\" record (missing or not text)", key));
+      try {
+        return json::parse(x.toStringRef());
+      } catch (const std::exception&) {
+        throw malformed(fmt::format("\"{}\" record (not JSON)", key));
+      }
+    };
+    const json saved = read_json("identity"), now = identity();
+    if (!saved.is_object()) throw malformed("\"identity\" record (not a JSON object)");
     std::string diff;
     for (auto it = now.begin(); it != now.end(); ++it)
       if (!saved.contains(it.key()) || saved.at(it.key()) != it.value())
@@ -426,10 +451,8 @@ struct Trainer::Impl {
             "it); resume with {} rank(s), or start over with --overwrite",
             path, saved_world, group->size(), saved_world));
     }
-    ar.read("epoch", v);
-    epoch = v.toInt();
-    ar.read("batch", v);
-    batch = v.toInt();
+    epoch = read_int("epoch", 0, std::numeric_limits<int32_t>::max());
+    batch = read_int("batch", 0, train_loader->num_batches() - 1);
     at::Tensor running;
     ar.read("running", running);
     if (!util::storage_covers(running) || running.scalar_type() != torch::kDouble || running.numel() != 5)
@@ -437,9 +460,22 @@ struct Trainer::Impl {
     running = running.to(torch::kCPU).contiguous();
     auto* r = running.data_ptr<double>();
     run_loss = r[0], run_correct = r[1], run_seen = r[2], run_train_s = r[3], run_data_s = r[4];
-    ar.read("history", v);
-    history.clear();
-    for (const auto& j : json::parse(v.toStringRef())) history.push_back(record_from_json(j));
+    {
+      const json h = read_json("history");
+      if (!h.is_array() || h.size() != static_cast<size_t>(epoch))
+        throw malformed(fmt::format("\"history\" record (expected a list of {} epoch records)", epoch));
+      history.clear();
+      for (const auto& j : h) {
+        try {
+          history.push_back(record_from_json(j));
+        } catch (const json::exception& e) {
+          throw malformed(fmt::format("\"history\" record ({})", util::json_message(e)));
+        }
+        if (history.back().epoch != static_cast<int64_t>(history.size()))
+          throw malformed(fmt::format("\"history\" record (epoch {} at position {})", history.back().epoch,
+                                      history.size()));
+      }
+    }
     torch::serialize::InputArchive m, o;
     ar.read("model", m);
     model->load(m);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -291,19 +292,24 @@ nlohmann::json to_json(const RunResult& r, const std::string& fp) {
 }
 
 RunResult from_json(const nlohmann::json& j) {
+  // A diverged run's NaN was written as null: read it back as NaN.
+  auto number = [&](const char* key) {
+    const auto& v = j.at(key);
+    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+  };
   RunResult r;
   r.loss = j.at("loss").get<std::string>();
   r.dataset = j.at("dataset").get<std::string>();
   r.optimizer = j.at("optimizer").get<std::string>();
   r.seed = j.at("seed").get<uint64_t>();
-  r.test_loss = j.at("test_loss").get<double>();
-  r.test_acc = j.at("test_acc").get<double>();
-  r.train_loss = j.at("train_loss").get<double>();
-  r.train_acc = j.at("train_acc").get<double>();
-  r.lr = j.at("lr").get<double>();
+  r.test_loss = number("test_loss");
+  r.test_acc = number("test_acc");
+  r.train_loss = number("train_loss");
+  r.train_acc = number("train_acc");
+  r.lr = number("lr");
   r.epochs = j.at("epochs").get<int64_t>();
   r.steps = j.at("steps").get<int64_t>();
-  r.seconds = j.at("seconds").get<double>();
+  r.seconds = number("seconds");
   return r;
 }
 
@@ -347,10 +353,10 @@ TablesOutcome run_tables(const TablesConfig& config) {
   if (!config.results_path.empty()) {
     // The runs file (util/runs_file.h): lines of other settings refused, a torn
     // last line dropped; a fresh run empties it.
-    for (const auto& line : util::open_runs_file(config.results_path, fp, config.resume)) {
+    util::read_runs_file(config.results_path, fp, config.resume, [&](const std::string& line) {
       auto r = from_json(nlohmann::json::parse(line));
       if (wanted.count(r.key())) done[r.key()] = r;
-    }
+    });
   }
 
   std::vector<Job> pending;

@@ -17,4 +17,13 @@ std::string message_of(const std::exception& e) {
   return strip_backtrace(e.what());
 }
 
+std::string json_message(const std::exception& e) {
+  std::string s = e.what();
+  if (s.rfind("[json.exception.", 0) == 0) {
+    const auto close = s.find("] ");
+    if (close != std::string::npos) s.erase(0, close + 2);
+  }
+  return s;
+}
+
 }  // namespace adaswarm::util

@@ -11,13 +11,21 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "adaswarm/util/atomic_file.h"
+#include "adaswarm/util/errors.h"
 
 namespace adaswarm::util {
 
-std::vector<std::string> open_runs_file(const std::string& path, const std::string& fingerprint, bool resume) {
+namespace {
+struct KeptLine {
+  int64_t number;
+  std::string text;
+};
+
+std::vector<KeptLine> open_numbered(const std::string& path, const std::string& fingerprint, bool resume) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   if (!resume) {
@@ -25,7 +33,7 @@ std::vector<std::string> open_runs_file(const std::string& path, const std::stri
     return {};
   }
   const auto lines = read_complete_lines(path);
-  std::vector<std::string> kept;
+  std::vector<KeptLine> kept;
   std::string text;
   int64_t lineno = 0;
   for (const auto& line : lines) {
@@ -46,10 +54,30 @@ std::vector<std::string> open_runs_file(const std::string& path, const std::stri
     if (!is_string || theirs != fingerprint)
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": written with other settings (" + theirs +
                                ") than this run (" + fingerprint + "); drop --resume or choose another --out");
-    kept.push_back(line);
+    kept.push_back({lineno, line});
   }
   write_file_atomic(path, text);  // without a torn last line: appends start on a fresh line
   return kept;
+}
+}  // namespace
+
+std::vector<std::string> open_runs_file(const std::string& path, const std::string& fingerprint, bool resume) {
+  std::vector<std::string> lines;
+  for (auto& l : open_numbered(path, fingerprint, resume)) lines.push_back(std::move(l.text));
+  return lines;
+}
+
+void read_runs_file(const std::string& path, const std::string& fingerprint, bool resume,
+                    const std::function<void(const std::string& line)>& read) {
+  for (const auto& l : open_numbered(path, fingerprint, resume)) {
+    try {
+      read(l.text);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format(
+          "{}:{}: a finished run's record is malformed ({}); correct or delete that line, or drop --resume", path,
+          l.number, json_message(e)));
+    }
+  }
 }
 
 void run_jobs(size_t n, int jobs, const std::function<void(size_t)>& fn) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -236,18 +237,23 @@ nlohmann::json to_json(const RunResult& r, const std::string& fp) {
                         {"seconds", r.seconds}};
 }
 RunResult from_json(const nlohmann::json& j) {
+  // A diverged run's NaN was written as null: read it back as NaN.
+  auto number = [&](const char* key) {
+    const auto& v = j.at(key);
+    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+  };
   RunResult r;
   r.task = j.at("task").get<std::string>();
   r.arm = j.at("arm").get<std::string>();
   r.seed = j.at("seed").get<uint64_t>();
-  r.error = j.at("error").get<double>();
-  r.untrained_error = j.at("untrained_error").get<double>();
-  r.train_loss = j.at("train_loss").get<double>();
+  r.error = number("error");
+  r.untrained_error = number("untrained_error");
+  r.train_loss = number("train_loss");
   r.steps = j.at("steps").get<int64_t>();
   r.evaluations = j.at("evaluations").get<int64_t>();
-  r.seconds = j.at("seconds").get<double>();
-  if (j.contains("blind_share") && j.at("blind_share").is_number()) r.blind_share = j.at("blind_share").get<double>();
-  if (j.contains("moved_share") && j.at("moved_share").is_number()) r.moved_share = j.at("moved_share").get<double>();
+  r.seconds = number("seconds");
+  if (j.contains("blind_share") && j.at("blind_share").is_number()) r.blind_share = number("blind_share");
+  if (j.contains("moved_share") && j.at("moved_share").is_number()) r.moved_share = number("moved_share");
   return r;
 }
 struct Job {
@@ -294,10 +300,10 @@ Outcome run_usecases(const UsecasesConfig& config) {
                                                     : (std::filesystem::path(config.out_dir) / "fields").string();
   if (!fields_dir.empty()) std::filesystem::create_directories(fields_dir);
   if (!runs_path.empty())
-    for (const auto& line : util::open_runs_file(runs_path, fp, config.resume)) {
+    util::read_runs_file(runs_path, fp, config.resume, [&](const std::string& line) {
       auto r = from_json(nlohmann::json::parse(line));
       if (wanted.count(r.key())) done[r.key()] = r;
-    }
+    });
   std::vector<Job> pending;
   for (const auto& j : jobs)
     if (!done.count(fmt::format("{}/{}/{}", config.tasks[j.task].key, to_string(j.arm), j.seed))) pending.push_back(j);
