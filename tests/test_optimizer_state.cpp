@@ -207,6 +207,10 @@ TEST(OptimizerState, SettingsJsonRoundTripsAndRejectsBadText) {
   EXPECT_NE(message("{\"eta\": -1}").find("eta must be > 0"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"particles\": 0}}").find("particles"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"seed\": -1}}").find("'seed'"), std::string::npos);
+  EXPECT_NE(message("{\"swarm\": {\"foo\": 1}}").find("unknown swarm setting 'foo'"), std::string::npos);
+  EXPECT_NE(message("{\"swarm\": [1]}").find("'swarm' must be an object"), std::string::npos);
+  EXPECT_NE(message("{\"swarm\": {\"random_mode\": \"both\"}}").find("per-particle or per-coordinate"),
+            std::string::npos);
   EXPECT_NE(message("{\"loss\": \"nope\"}").find("unknown loss 'nope'"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"particles\": 2").find("not JSON"), std::string::npos);
 }

@@ -4,10 +4,10 @@
 #include <torch/serialize/archive.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,58 +68,137 @@ std::vector<double> read_numbers(const json& j, const std::string& key) {
 const char* random_mode_name(swarm::RandomMode m) {
   return m == swarm::RandomMode::PerCoordinate ? "per-coordinate" : "per-particle";
 }
+
+json write_numbers(const std::vector<double>& v) {
+  json a = json::array();
+  for (double x : v) a.push_back(number(x));
+  return a;
+}
+
+uint64_t read_seed(const json& j, const std::string& key) {
+  if (!j.is_number_unsigned()) bad_json("'" + key + "' must be an integer in [0, 2^64), got " + j.dump());
+  return j.get<uint64_t>();
+}
+json write_plain(bool v) { return v; }
+json write_plain(int64_t v) { return v; }
+json write_plain(uint64_t v) { return v; }
+
+// One setting: its JSON key, how it is written and how it is read back. The
+// tables below are the only list of keys: writing, reading and the check for
+// unknown keys all follow them.
+template <class O>
+struct Field {
+  const char* key;
+  json (*write)(const O&);
+  void (*read)(O&, const json&);
+};
+
+// A setting `name` of O written with WRITE(o.name()) and set with o.name(READ(j, "name")).
+#define ADASWARM_FIELD(O, name, READ, WRITE)                                   \
+  Field<O> {                                                                   \
+    #name, [](const O& o) -> json { return WRITE(o.name()); },                 \
+        [](O& o, const json& j) { o.name(READ(j, #name)); }                    \
+  }
+
+using swarm::SwarmOptions;
+const std::vector<Field<SwarmOptions>>& swarm_fields() {
+  static const std::vector<Field<SwarmOptions>> f = {
+      ADASWARM_FIELD(SwarmOptions, particles, read_int, write_plain),
+      ADASWARM_FIELD(SwarmOptions, iterations, read_int, write_plain),
+      {"variant", [](const SwarmOptions& o) -> json { return swarm::to_string(o.variant()); },
+       [](SwarmOptions& o, const json& j) { o.variant(swarm::variant_from_string(read_string(j, "variant"))); }},
+      ADASWARM_FIELD(SwarmOptions, c1, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, c2, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, beta, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, inertia, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, lambda, read_number, number),
+      {"random_mode", [](const SwarmOptions& o) -> json { return random_mode_name(o.random_mode()); },
+       [](SwarmOptions& o, const json& j) {
+         const auto m = read_string(j, "random_mode");
+         if (m != "per-particle" && m != "per-coordinate")
+           bad_json("'random_mode' must be per-particle or per-coordinate, got '" + m + "'");
+         o.random_mode(m == "per-coordinate" ? swarm::RandomMode::PerCoordinate : swarm::RandomMode::PerParticle);
+       }},
+      ADASWARM_FIELD(SwarmOptions, random_low, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, store_momentum, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, rotation_angle, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, reference_rotation, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, lower, read_numbers, write_numbers),
+      ADASWARM_FIELD(SwarmOptions, upper, read_numbers, write_numbers),
+      ADASWARM_FIELD(SwarmOptions, velocity_clamp, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, clamp_velocity_to_bounds, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, zero_velocity_at_bounds, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, seed, read_seed, write_plain),
+      ADASWARM_FIELD(SwarmOptions, tolerance, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, stall_iterations, read_int, write_plain),
+      ADASWARM_FIELD(SwarmOptions, stall_delta, read_number, number),
+      ADASWARM_FIELD(SwarmOptions, rows, read_int, write_plain),
+      ADASWARM_FIELD(SwarmOptions, fitness_per_row, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, asynchronous, read_bool, write_plain),
+  };
+  return f;
+}
+
+template <class O>
+json write_fields(const std::vector<Field<O>>& fields, const O& o) {
+  json j = json::object();
+  for (const auto& f : fields) j[f.key] = f.write(o);
+  return j;
+}
+
+// Unknown keys are refused; known ones are applied in the table's order.
+template <class O>
+void read_fields(const std::vector<Field<O>>& fields, const json& j, O& o, const std::string& what) {
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (std::none_of(fields.begin(), fields.end(), [&](const Field<O>& f) { return it.key() == f.key; }))
+      bad_json("unknown " + what + " '" + it.key() + "'");
+  for (const auto& f : fields)
+    if (j.contains(f.key)) f.read(o, j.at(f.key));
+}
+
+const std::vector<Field<SwarmLossOptions>>& loss_fields() {
+  static const std::vector<Field<SwarmLossOptions>> f = {
+      {"loss", [](const SwarmLossOptions& o) -> json { return to_string(o.loss()); },
+       [](SwarmLossOptions& o, const json& j) {
+         const auto s = read_string(j, "loss");
+         o.loss(s == "custom" ? LossKind::Custom : loss_from_string(s));
+       }},
+      {"reduction", [](const SwarmLossOptions& o) -> json { return o.reduction() == Reduction::Mean ? "mean" : "sum"; },
+       [](SwarmLossOptions& o, const json& j) {
+         const auto s = read_string(j, "reduction");
+         if (s != "mean" && s != "sum") bad_json("'reduction' must be mean or sum, got '" + s + "'");
+         o.reduction(s == "mean" ? Reduction::Mean : Reduction::Sum);
+       }},
+      {"swarm", [](const SwarmLossOptions& o) -> json { return write_fields(swarm_fields(), o.swarm()); },
+       [](SwarmLossOptions& o, const json& j) {
+         if (!j.is_object()) bad_json("'swarm' must be an object");
+         read_fields(swarm_fields(), j, o.swarm(), "swarm setting");
+       }},
+      ADASWARM_FIELD(SwarmLossOptions, eta, read_number, number),
+      ADASWARM_FIELD(SwarmLossOptions, reference_scale, read_bool, write_plain),
+      {"start", [](const SwarmLossOptions& o) -> json { return to_string(o.start()); },
+       [](SwarmLossOptions& o, const json& j) { o.start(start_from_string(read_string(j, "start"))); }},
+      ADASWARM_FIELD(SwarmLossOptions, start_noise, read_number, number),
+      ADASWARM_FIELD(SwarmLossOptions, start_span, read_number, number),
+      ADASWARM_FIELD(SwarmLossOptions, span_scale, read_number, number),
+      {"bests", [](const SwarmLossOptions& o) -> json { return to_string(o.bests()); },
+       [](SwarmLossOptions& o, const json& j) { o.bests(bests_from_string(read_string(j, "bests"))); }},
+      ADASWARM_FIELD(SwarmLossOptions, warm_start, read_bool, write_plain),
+      {"grad_scale", [](const SwarmLossOptions& o) -> json { return to_string(o.grad_scale()); },
+       [](SwarmLossOptions& o, const json& j) {
+         o.grad_scale(grad_scale_from_string(read_string(j, "grad_scale")));
+       }},
+      ADASWARM_FIELD(SwarmLossOptions, warn_blind_after, read_int, write_plain),
+      ADASWARM_FIELD(SwarmLossOptions, delta, read_number, number),
+      ADASWARM_FIELD(SwarmLossOptions, ideal_limit, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmLossOptions, compare_with_autograd, read_bool, write_plain),
+  };
+  return f;
+}
+#undef ADASWARM_FIELD
 }  // namespace
 
-std::string options_to_json(const SwarmLossOptions& o) {
-  const auto& s = o.swarm();
-  json sj;
-  sj["particles"] = s.particles();
-  sj["iterations"] = s.iterations();
-  sj["variant"] = swarm::to_string(s.variant());
-  sj["c1"] = number(s.c1());
-  sj["c2"] = number(s.c2());
-  sj["beta"] = number(s.beta());
-  sj["inertia"] = number(s.inertia());
-  sj["lambda"] = number(s.lambda());
-  sj["random_mode"] = random_mode_name(s.random_mode());
-  sj["random_low"] = number(s.random_low());
-  sj["store_momentum"] = s.store_momentum();
-  sj["rotation_angle"] = number(s.rotation_angle());
-  sj["reference_rotation"] = s.reference_rotation();
-  json lo = json::array(), hi = json::array();
-  for (double v : s.lower()) lo.push_back(number(v));
-  for (double v : s.upper()) hi.push_back(number(v));
-  sj["lower"] = lo;
-  sj["upper"] = hi;
-  sj["velocity_clamp"] = number(s.velocity_clamp());
-  sj["clamp_velocity_to_bounds"] = s.clamp_velocity_to_bounds();
-  sj["zero_velocity_at_bounds"] = s.zero_velocity_at_bounds();
-  sj["seed"] = s.seed();
-  sj["tolerance"] = number(s.tolerance());
-  sj["stall_iterations"] = s.stall_iterations();
-  sj["stall_delta"] = number(s.stall_delta());
-  sj["rows"] = s.rows();
-  sj["fitness_per_row"] = s.fitness_per_row();
-  sj["asynchronous"] = s.asynchronous();
-  json j;
-  j["loss"] = to_string(o.loss());
-  j["reduction"] = o.reduction() == Reduction::Mean ? "mean" : "sum";
-  j["swarm"] = sj;
-  j["eta"] = number(o.eta());
-  j["reference_scale"] = o.reference_scale();
-  j["start"] = to_string(o.start());
-  j["start_noise"] = number(o.start_noise());
-  j["start_span"] = number(o.start_span());
-  j["span_scale"] = number(o.span_scale());
-  j["bests"] = to_string(o.bests());
-  j["warm_start"] = o.warm_start();
-  j["grad_scale"] = to_string(o.grad_scale());
-  j["warn_blind_after"] = o.warn_blind_after();
-  j["delta"] = number(o.delta());
-  j["ideal_limit"] = o.ideal_limit();
-  j["compare_with_autograd"] = o.compare_with_autograd();
-  return j.dump();
-}
+std::string options_to_json(const SwarmLossOptions& o) { return write_fields(loss_fields(), o).dump(); }
 
 SwarmLossOptions options_from_json(const std::string& text) {
   json j;
@@ -130,86 +209,8 @@ SwarmLossOptions options_from_json(const std::string& text) {
   }
   if (!j.is_object()) bad_json("expected an object");
   SwarmLossOptions o;
-  const std::set<std::string> top{"loss",        "reduction",  "swarm",      "eta",
-                                  "reference_scale", "start",  "start_noise", "start_span",
-                                  "span_scale",  "bests",      "warm_start", "grad_scale",
-                                  "warn_blind_after", "delta", "ideal_limit", "compare_with_autograd"};
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!top.count(it.key())) bad_json("unknown setting '" + it.key() + "'");
-  auto has = [&](const json& obj, const char* k) { return obj.contains(k); };
   try {
-    if (has(j, "loss")) {
-      const auto s = read_string(j["loss"], "loss");
-      o.loss(s == "custom" ? LossKind::Custom : loss_from_string(s));
-    }
-    if (has(j, "reduction")) {
-      const auto s = read_string(j["reduction"], "reduction");
-      if (s != "mean" && s != "sum") bad_json("'reduction' must be mean or sum, got '" + s + "'");
-      o.reduction(s == "mean" ? Reduction::Mean : Reduction::Sum);
-    }
-    if (has(j, "eta")) o.eta(read_number(j["eta"], "eta"));
-    if (has(j, "reference_scale")) o.reference_scale(read_bool(j["reference_scale"], "reference_scale"));
-    if (has(j, "start")) o.start(start_from_string(read_string(j["start"], "start")));
-    if (has(j, "start_noise")) o.start_noise(read_number(j["start_noise"], "start_noise"));
-    if (has(j, "start_span")) o.start_span(read_number(j["start_span"], "start_span"));
-    if (has(j, "span_scale")) o.span_scale(read_number(j["span_scale"], "span_scale"));
-    if (has(j, "bests")) o.bests(bests_from_string(read_string(j["bests"], "bests")));
-    if (has(j, "warm_start")) o.warm_start(read_bool(j["warm_start"], "warm_start"));
-    if (has(j, "grad_scale")) o.grad_scale(grad_scale_from_string(read_string(j["grad_scale"], "grad_scale")));
-    if (has(j, "warn_blind_after")) o.warn_blind_after(read_int(j["warn_blind_after"], "warn_blind_after"));
-    if (has(j, "delta")) o.delta(read_number(j["delta"], "delta"));
-    if (has(j, "ideal_limit")) o.ideal_limit(read_bool(j["ideal_limit"], "ideal_limit"));
-    if (has(j, "compare_with_autograd"))
-      o.compare_with_autograd(read_bool(j["compare_with_autograd"], "compare_with_autograd"));
-    if (has(j, "swarm")) {
-      const json& sj = j["swarm"];
-      if (!sj.is_object()) bad_json("'swarm' must be an object");
-      const std::set<std::string> keys{"particles", "iterations", "variant", "c1", "c2", "beta", "inertia",
-                                       "lambda", "random_mode", "random_low", "store_momentum", "rotation_angle",
-                                       "reference_rotation", "lower", "upper", "velocity_clamp",
-                                       "clamp_velocity_to_bounds", "zero_velocity_at_bounds", "seed",
-                                       "tolerance", "stall_iterations", "stall_delta", "rows", "fitness_per_row",
-                                       "asynchronous"};
-      for (auto it = sj.begin(); it != sj.end(); ++it)
-        if (!keys.count(it.key())) bad_json("unknown swarm setting '" + it.key() + "'");
-      auto& s = o.swarm();
-      if (has(sj, "particles")) s.particles(read_int(sj["particles"], "particles"));
-      if (has(sj, "iterations")) s.iterations(read_int(sj["iterations"], "iterations"));
-      if (has(sj, "variant")) s.variant(swarm::variant_from_string(read_string(sj["variant"], "variant")));
-      if (has(sj, "c1")) s.c1(read_number(sj["c1"], "c1"));
-      if (has(sj, "c2")) s.c2(read_number(sj["c2"], "c2"));
-      if (has(sj, "beta")) s.beta(read_number(sj["beta"], "beta"));
-      if (has(sj, "inertia")) s.inertia(read_number(sj["inertia"], "inertia"));
-      if (has(sj, "lambda")) s.lambda(read_number(sj["lambda"], "lambda"));
-      if (has(sj, "random_mode")) {
-        const auto m = read_string(sj["random_mode"], "random_mode");
-        if (m != "per-particle" && m != "per-coordinate")
-          bad_json("'random_mode' must be per-particle or per-coordinate, got '" + m + "'");
-        s.random_mode(m == "per-coordinate" ? swarm::RandomMode::PerCoordinate : swarm::RandomMode::PerParticle);
-      }
-      if (has(sj, "random_low")) s.random_low(read_number(sj["random_low"], "random_low"));
-      if (has(sj, "store_momentum")) s.store_momentum(read_bool(sj["store_momentum"], "store_momentum"));
-      if (has(sj, "rotation_angle")) s.rotation_angle(read_number(sj["rotation_angle"], "rotation_angle"));
-      if (has(sj, "reference_rotation"))
-        s.reference_rotation(read_bool(sj["reference_rotation"], "reference_rotation"));
-      if (has(sj, "lower")) s.lower(read_numbers(sj["lower"], "lower"));
-      if (has(sj, "upper")) s.upper(read_numbers(sj["upper"], "upper"));
-      if (has(sj, "velocity_clamp")) s.velocity_clamp(read_number(sj["velocity_clamp"], "velocity_clamp"));
-      if (has(sj, "clamp_velocity_to_bounds"))
-        s.clamp_velocity_to_bounds(read_bool(sj["clamp_velocity_to_bounds"], "clamp_velocity_to_bounds"));
-      if (has(sj, "zero_velocity_at_bounds"))
-        s.zero_velocity_at_bounds(read_bool(sj["zero_velocity_at_bounds"], "zero_velocity_at_bounds"));
-      if (has(sj, "seed")) {
-        if (!sj["seed"].is_number_unsigned()) bad_json("'seed' must be an integer in [0, 2^64), got " + sj["seed"].dump());
-        s.seed(sj["seed"].get<uint64_t>());
-      }
-      if (has(sj, "tolerance")) s.tolerance(read_number(sj["tolerance"], "tolerance"));
-      if (has(sj, "stall_iterations")) s.stall_iterations(read_int(sj["stall_iterations"], "stall_iterations"));
-      if (has(sj, "stall_delta")) s.stall_delta(read_number(sj["stall_delta"], "stall_delta"));
-      if (has(sj, "rows")) s.rows(read_int(sj["rows"], "rows"));
-      if (has(sj, "fitness_per_row")) s.fitness_per_row(read_bool(sj["fitness_per_row"], "fitness_per_row"));
-      if (has(sj, "asynchronous")) s.asynchronous(read_bool(sj["asynchronous"], "asynchronous"));
-    }
+    read_fields(loss_fields(), j, o, "setting");
   } catch (const json::exception& e) {
     bad_json(e.what());
   }
