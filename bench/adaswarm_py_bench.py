@@ -19,6 +19,9 @@ import torch.nn.functional as F
 
 import adaswarm
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_swarm import empso  # noqa: E402
+
 
 def load_iris():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -34,37 +37,17 @@ def load_iris():
     return (x - x.mean(0)) / x.std(0), torch.tensor(ys)
 
 
-def torch_swarm_ce_grad(y, t, gen, P=10, iters=5, c1=0.8, c2=0.9, beta=0.9, eta=0.1):
-    """The paper preset's search in PyTorch ops: EMPSO over [P, B, C] candidate
-    outputs started at the targets (-4, 1 at the true class, + U(0, 1)), one best
-    per sample (cross-entropy of each row), dL/dy = (cbar / eta)(y - g) / B."""
+def torch_swarm_ce_grad(y, t, gen, P=10, iters=5, eta=0.1):
+    """The paper preset's search in PyTorch ops (bench/torch_swarm.py): EMPSO over
+    [P, B, C] candidate outputs started at the targets (-4, 1 at the true class,
+    + U(0, 1)), one best per sample (cross-entropy of each row),
+    dL/dy = (cbar / eta)(y - g) / B."""
     B, C = y.shape
     centre = torch.full((B, C), -4.0)
     centre[torch.arange(B), t] = 1.0
     x = centre.unsqueeze(0) + torch.rand((P, B, C), generator=gen)
-    v = torch.zeros_like(x)
-    m = torch.zeros_like(x)
     rows = torch.arange(B)
-
-    def fit(x):  # [P, B] per-sample cross-entropy
-        return -torch.log_softmax(x, dim=2)[:, rows, t]
-
-    pf = fit(x)
-    pbest = x.clone()
-    g = pbest[pf.argmin(0), rows]  # [B, C]
-    cbar = 0.0
-    for _ in range(iters):
-        r1 = torch.rand((P, 1, 1), generator=gen)
-        r2 = torch.rand((P, 1, 1), generator=gen)
-        m = beta * m + (1 - beta) * v
-        v = m + c1 * r1 * (pbest - x) + c2 * r2 * (g.unsqueeze(0) - x)
-        x = x + v
-        f = fit(x)
-        better = f < pf
-        pf = torch.where(better, f, pf)
-        pbest = torch.where(better.unsqueeze(2), x, pbest)
-        g = pbest[pf.argmin(0), rows]
-        cbar = float((c1 * r1 + c2 * r2).mean())
+    g, cbar = empso(x, lambda x: -torch.log_softmax(x, dim=2)[:, rows, t], iters, gen)
     return (cbar / eta) * (y - g) / B
 
 

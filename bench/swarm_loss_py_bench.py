@@ -11,10 +11,14 @@ in-machine Python baseline beside the quoted 7.8 ms.
 
 Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats]   (Debian's python3-torch)
 """
+import os
 import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_swarm import empso  # noqa: E402
 
 
 def multi_well(pos, t):
@@ -27,33 +31,13 @@ def mse(pos, t):
     return r * r
 
 
-def swarm_grad(y, t, loss, P=20, iters=40, c1=0.8, c2=0.9, beta=0.9, eta=0.1, span=4.0, per_element=True, gen=None):
-    """One step's swarm search and the gradient (cbar / eta)(y - g) / (B * C)."""
+def swarm_grad(y, t, loss, P=20, iters=40, eta=0.1, span=4.0, per_element=True, gen=None):
+    """One step's swarm search (bench/torch_swarm.py) and the gradient
+    (cbar / eta)(y - g) / (B * C)."""
     B, C = y.shape
     x = y.unsqueeze(0) + (torch.rand((P, B, C), generator=gen) * 2 - 1) * span
-    v = torch.zeros_like(x)
-    m = torch.zeros_like(x)
-    def fit(x):
-        f = loss(x, t)
-        return f if per_element else f.sum(2, keepdim=True).expand(-1, -1, C)
-    f = fit(x)
-    pbest, pf = x.clone(), f.clone()
-    idx = pf.argmin(0, keepdim=True)
-    g = pbest.gather(0, idx)[0]
-    cbar = 0.0
-    for _ in range(iters):
-        r1 = torch.rand((P, 1, 1), generator=gen)
-        r2 = torch.rand((P, 1, 1), generator=gen)
-        m = beta * m + (1 - beta) * v
-        v = m + c1 * r1 * (pbest - x) + c2 * r2 * (g.unsqueeze(0) - x)
-        x = x + v
-        f = fit(x)
-        better = f < pf
-        pf = torch.where(better, f, pf)
-        pbest = torch.where(better, x, pbest)
-        idx = pf.argmin(0, keepdim=True)
-        g = pbest.gather(0, idx)[0]
-        cbar = float((c1 * r1 + c2 * r2).mean())
+    fit = (lambda x: loss(x, t)) if per_element else (lambda x: loss(x, t).sum(2))
+    g, cbar = empso(x, fit, iters, gen)
     return (cbar / eta) * (y - g) / (B * C)
 
 
