@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adaswarm/data/csv.h"
 #include "adaswarm/pgso/gso.h"
 #include "islands.h"
 #include "adaswarm/swarm/random.h"
@@ -22,52 +23,18 @@ namespace adaswarm::pgso {
 
 namespace {
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
-Csv read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open data file '" + path + "'");
-  Csv csv;
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error("data file '" + path + "' is empty");
-  csv.header = split_csv_line(line);
-  int64_t lineno = 1;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.empty() || line == "\r") continue;
-    auto f = split_csv_line(line);
-    if (f.size() != csv.header.size())
-      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " +
-                               std::to_string(csv.header.size()) + " fields, got " + std::to_string(f.size()));
-    csv.rows.push_back(std::move(f));
-  }
-  if (csv.rows.empty()) throw std::runtime_error("data file '" + path + "' has no data rows");
+// The shared CSV reader (data/csv.h): quotes, CRLF, blank lines, and every
+// error naming the file and line; a header names the columns.
+data::CsvTable read_table(const std::string& path) {
+  data::CsvOptions o;
+  o.header = true;
+  auto csv = data::read_csv(path, o);
+  if (csv.rows.empty()) throw data::DataError(path, 0, "has no data rows");
   return csv;
 }
 
 // NaN for an empty field; throws naming file, line and column otherwise.
-double parse_number(const std::string& s, const std::string& path, size_t row, const std::string& col) {
+double parse_number(const std::string& s, const data::CsvTable& csv, size_t row, const std::string& col) {
   if (s.empty() || s == "?" || s == "NA") return std::numeric_limits<double>::quiet_NaN();
   try {
     size_t used = 0;
@@ -75,15 +42,14 @@ double parse_number(const std::string& s, const std::string& path, size_t row, c
     if (used != s.size()) throw std::invalid_argument(s);
     return v;
   } catch (const std::exception&) {
-    throw std::runtime_error(path + ":" + std::to_string(row + 2) + ": column '" + col + "': '" + s +
-                             "' is not a number");
+    throw data::DataError(csv.source, csv.lines[row], "column '" + col + "': '" + s + "' is not a number");
   }
 }
 
-int64_t column(const Csv& csv, const std::string& name, const std::string& path) {
+int64_t column(const data::CsvTable& csv, const std::string& name) {
   for (size_t i = 0; i < csv.header.size(); ++i)
     if (csv.header[i] == name) return static_cast<int64_t>(i);
-  throw std::runtime_error("data file '" + path + "' has no column '" + name + "'");
+  throw data::DataError(csv.source, 0, "has no column '" + name + "'");
 }
 
 // rows x features (NaN = missing) and 0/1 labels -> shuffled split, NaN -> train
@@ -141,24 +107,23 @@ Dataset make_dataset(std::string name, std::vector<std::string> features, const 
   return d;
 }
 
-double label_value(const std::string& s, const std::string& path, size_t row, const std::string& col) {
-  const double v = parse_number(s, path, row, col);
+double label_value(const std::string& s, const data::CsvTable& csv, size_t row, const std::string& col) {
+  const double v = parse_number(s, csv, row, col);
   if (!(v == 0.0 || v == 1.0))
-    throw std::runtime_error(path + ":" + std::to_string(row + 2) + ": label column '" + col + "' must be 0 or 1, got '" +
-                             s + "'");
+    throw data::DataError(csv.source, csv.lines[row], "label column '" + col + "' must be 0 or 1, got '" + s + "'");
   return v;
 }
 
 }  // namespace
 
 Dataset load_churn(const std::string& path, double test_fraction, uint64_t seed) {
-  const Csv csv = read_csv(path);
+  const auto csv = read_table(path);
   const std::vector<std::string> numeric = {"CreditScore", "Age",           "Tenure",         "Balance",
                                             "NumOfProducts", "HasCrCard",   "IsActiveMember", "EstimatedSalary"};
   std::vector<int64_t> num_cols;
-  for (const auto& c : numeric) num_cols.push_back(column(csv, c, path));
-  const int64_t geo = column(csv, "Geography", path), gender = column(csv, "Gender", path);
-  const int64_t label = column(csv, "Exited", path);
+  for (const auto& c : numeric) num_cols.push_back(column(csv, c));
+  const int64_t geo = column(csv, "Geography"), gender = column(csv, "Gender");
+  const int64_t label = column(csv, "Exited");
   std::vector<std::string> features = {"CreditScore", "Geography=Germany", "Geography=Spain", "Gender=Male"};
   features.insert(features.end(), numeric.begin() + 1, numeric.end());
   std::vector<double> x, y;
@@ -166,15 +131,15 @@ Dataset load_churn(const std::string& path, double test_fraction, uint64_t seed)
     const auto& row = csv.rows[r];
     const std::string& g = row[geo];
     if (g != "France" && g != "Germany" && g != "Spain")
-      throw std::runtime_error(path + ":" + std::to_string(r + 2) + ": unknown Geography '" + g + "'");
+      throw data::DataError(path, csv.lines[r], "unknown Geography '" + g + "'");
     if (row[gender] != "Male" && row[gender] != "Female")
-      throw std::runtime_error(path + ":" + std::to_string(r + 2) + ": unknown Gender '" + row[gender] + "'");
-    x.push_back(parse_number(row[num_cols[0]], path, r, numeric[0]));
+      throw data::DataError(path, csv.lines[r], "unknown Gender '" + row[gender] + "'");
+    x.push_back(parse_number(row[num_cols[0]], csv, r, numeric[0]));
     x.push_back(g == "Germany" ? 1.0 : 0.0);
     x.push_back(g == "Spain" ? 1.0 : 0.0);
     x.push_back(row[gender] == "Male" ? 1.0 : 0.0);
-    for (size_t c = 1; c < num_cols.size(); ++c) x.push_back(parse_number(row[num_cols[c]], path, r, numeric[c]));
-    y.push_back(label_value(row[label], path, r, "Exited"));
+    for (size_t c = 1; c < num_cols.size(); ++c) x.push_back(parse_number(row[num_cols[c]], csv, r, numeric[c]));
+    y.push_back(label_value(row[label], csv, r, "Exited"));
   }
   return make_dataset("churn", features, x, y, test_fraction, seed);
 }
@@ -187,9 +152,9 @@ Dataset load_nba(const std::string& path, double test_fraction, uint64_t seed) {
 
 Dataset load_csv(const std::string& path, const std::string& label, const std::vector<std::string>& drop,
                  double test_fraction, uint64_t seed) {
-  const Csv csv = read_csv(path);
-  const int64_t lab = label.empty() ? static_cast<int64_t>(csv.header.size()) - 1 : column(csv, label, path);
-  for (const auto& d : drop) column(csv, d, path);  // must exist
+  const auto csv = read_table(path);
+  const int64_t lab = label.empty() ? static_cast<int64_t>(csv.header.size()) - 1 : column(csv, label);
+  for (const auto& d : drop) column(csv, d);  // must exist
   std::vector<int64_t> cols;
   std::vector<std::string> features;
   for (size_t c = 0; c < csv.header.size(); ++c) {
@@ -198,11 +163,11 @@ Dataset load_csv(const std::string& path, const std::string& label, const std::v
     cols.push_back(static_cast<int64_t>(c));
     features.push_back(csv.header[c]);
   }
-  if (cols.empty()) throw std::runtime_error("data file '" + path + "' has no feature columns");
+  if (cols.empty()) throw data::DataError(path, 0, "has no feature columns");
   std::vector<double> x, y;
   for (size_t r = 0; r < csv.rows.size(); ++r) {
-    for (int64_t c : cols) x.push_back(parse_number(csv.rows[r][c], path, r, csv.header[c]));
-    y.push_back(label_value(csv.rows[r][lab], path, r, csv.header[lab]));
+    for (int64_t c : cols) x.push_back(parse_number(csv.rows[r][c], csv, r, csv.header[c]));
+    y.push_back(label_value(csv.rows[r][lab], csv, r, csv.header[lab]));
   }
   std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   return make_dataset(name, features, x, y, test_fraction, seed);
