@@ -326,7 +326,10 @@ TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {
            {"pgso train --threads -1" + out, "--threads"},
            {"pgso bench --runs abc" + out, "--runs: expected an integer >= 1, got 'abc'"},
            {"pgso bench --algorithms pso --functions sphere --dims 99999999999" + out, "--dims 99999999999"},
-           {"pgso bench --algorithms pso --functions rotated_rastrigin --dims 1000000" + out, "--dims 1000000"}}) {
+           {"pgso bench --algorithms pso --functions rotated_rastrigin --dims 1000000" + out, "--dims 1000000"},
+           // a given --data-dir without the files was passed over for the shipped folder
+           {"pgso train --dataset nba --epochs 1 --data-dir " + d / "nodata" + out,
+            "--data-dir '" + d / "nodata" + "' holds neither"}}) {
     SCOPED_TRACE(args);
     const auto t0 = std::chrono::steady_clock::now();
     r = cli(args);
