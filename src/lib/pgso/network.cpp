@@ -218,7 +218,7 @@ at::Tensor mlp_logits(const at::Tensor& W, const std::vector<int64_t>& layers, b
       h = h + W.narrow(1, off, out).unsqueeze(1);
       off += out;
     }
-    if (l + 2 < layers.size()) h = torch::relu(h);
+    if (l + 2 < layers.size()) h.relu_();  // h is a fresh product: in place
   }
   return h.squeeze(-1);
 }
