@@ -3,8 +3,14 @@
 // The periodic terms of Rastrigin and Ackley use cos(2 pi x) = 1 - 2 sin^2(pi t)
 // with t = x - round(x) in [-1/2, 1/2] and an odd Taylor polynomial for sin(pi t)
 // (error < 1e-17 on that range): exact range reduction, no libm call, and a loop
-// the compiler vectorises. The hot kernels are compiled for AVX2+FMA and for the
-// baseline ISA, picked at run time (__builtin_cpu_supports).
+// the compiler vectorises. The elementwise terms of a whole block of particles
+// are computed in one flat loop (full vector width across particles, not one
+// short row at a time), then each row is summed in a fixed order (row_sum), so
+// every value is the same to the bit on every path. The hot kernels are
+// compiled for AVX-512, AVX2+FMA and the baseline ISA, picked at run time
+// (__builtin_cpu_supports); the build uses ISO C++ (CMAKE_CXX_EXTENSIONS OFF),
+// hence -ffp-contract=off: no multiply-add is fused on any path, and the paths
+// give identical bits (tests/test_pgso_functions.cpp compares them).
 #include "adaswarm/pgso/functions.h"
 
 #include <algorithm>
@@ -43,49 +49,134 @@ ADASWARM_INLINE double frac_round(double x) {
   return xc - r;
 }
 
-// Sum of term(x[d]) over d: the terms are computed in vectorisable blocks into a
-// small buffer, then added with four accumulators (a fixed order: deterministic).
-template <class Term>
-ADASWARM_INLINE double block_sum(const double* x, int64_t D, Term term) {
+// Sum of buf[0..D) in a fixed order: blocks of 64, each added with four
+// accumulators (element d of a block into accumulator d % 4, a tail beyond the
+// last multiple of 4 into the first), then (a0 + a1) + (a2 + a3). Deterministic,
+// and the order every kernel below has always used.
+ADASWARM_INLINE double row_sum(const double* buf, int64_t D) {
   constexpr int64_t B = 64;
-  double buf[B];
   double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (int64_t d0 = 0; d0 < D; d0 += B) {
     const int64_t n = std::min<int64_t>(B, D - d0);
-    for (int64_t d = 0; d < n; ++d) buf[d] = term(x[d0 + d]);
+    const double* b = buf + d0;
     int64_t d = 0;
     for (; d + 4 <= n; d += 4) {
-      a0 += buf[d];
-      a1 += buf[d + 1];
-      a2 += buf[d + 2];
-      a3 += buf[d + 3];
+      a0 += b[d];
+      a1 += b[d + 1];
+      a2 += b[d + 2];
+      a3 += b[d + 3];
     }
-    for (; d < n; ++d) a0 += buf[d];
+    for (; d < n; ++d) a0 += b[d];
   }
   return (a0 + a1) + (a2 + a3);
 }
 
+// The elementwise terms of rows at a time: `rows_per_chunk(D)` rows of D values
+// fit the kChunk-double buffers; a row longer than that is done in pieces of
+// whole 64-blocks (row_sum's blocks), continuing the same accumulators.
+constexpr int64_t kChunk = 2048;
+
+// term(x[k]) for k in [0, n): one flat loop, vectorised across particles.
+template <class Term>
+ADASWARM_INLINE void terms(const double* __restrict x, int64_t n, double* __restrict buf, Term term) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) buf[k] = term(x[k]);
+}
+
+// out[i] = finish(row_sum of term over row i) for every row, with the terms of
+// many rows computed in one flat loop. For D > kChunk, per row in pieces.
+template <class Term, class Finish>
+ADASWARM_INLINE void rows_sum(const double* X, int64_t P, int64_t D, double* out, Term term, Finish finish) {
+  alignas(64) double buf[kChunk];
+  if (D <= kChunk) {
+    const int64_t rows = kChunk / D;
+    for (int64_t i0 = 0; i0 < P; i0 += rows) {
+      const int64_t nr = std::min(rows, P - i0);
+      terms(X + i0 * D, nr * D, buf, term);
+      for (int64_t r = 0; r < nr; ++r) out[i0 + r] = finish(i0 + r, row_sum(buf + r * D, D));
+    }
+    return;
+  }
+  // Long rows: kChunk is a multiple of 64, so each piece holds whole row_sum
+  // blocks; the four accumulators carry on across pieces exactly as in row_sum.
+  static_assert(kChunk % 64 == 0, "pieces must hold whole 64-blocks");
+  for (int64_t i = 0; i < P; ++i) {
+    const double* x = X + i * D;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int64_t c0 = 0; c0 < D; c0 += kChunk) {
+      const int64_t m = std::min(kChunk, D - c0);
+      terms(x + c0, m, buf, term);
+      for (int64_t d0 = 0; d0 < m; d0 += 64) {
+        const int64_t n = std::min<int64_t>(64, m - d0);
+        const double* b = buf + d0;
+        int64_t d = 0;
+        for (; d + 4 <= n; d += 4) {
+          a0 += b[d];
+          a1 += b[d + 1];
+          a2 += b[d + 2];
+          a3 += b[d + 3];
+        }
+        for (; d < n; ++d) a0 += b[d];
+      }
+    }
+    out[i] = finish(i, (a0 + a1) + (a2 + a3));
+  }
+}
+
+// std::round(a) (half away from zero) by exact arithmetic and selects, which
+// vectorise where std::round and std::trunc do not (GCC keeps those scalar
+// under the default -ftrapping-math). For m = |a| < 2^52, r = (m + 2^52) - 2^52
+// is m rounded to nearest-even and f = m - r in [-1/2, 1/2] is exact; a tie
+// that went down to even (f = 1/2) goes up instead. m >= 2^52 is an integer
+// (kept), a NaN stays NaN; the sign of a is put back (round(-0.3) = -0).
+ADASWARM_INLINE double round_half_away(double a) {
+  constexpr double two52 = 4503599627370496.0;  // 2^52
+  const double m = __builtin_fabs(a);
+  const double mc = m < two52 ? m : two52;
+  const double r = (mc + two52) - two52;
+  const double f = mc - r;
+  const double up = r + 1.0;
+  const double rm = f >= 0.5 ? up : r;
+  return __builtin_copysign(m < two52 ? rm : m, a);
+}
+
+// a * b + c, fused (one rounding) in the FMA paths and two roundings in the
+// baseline path: exactly where GCC contracted the AVX2+FMA build of these
+// kernels before they were rewritten (the Horner steps below and Ackley's last
+// line; not the x^2 + 20 sin^2 sum). The FMA paths are compiled with
+// fp-contract=off (ADASWARM_NO_CONTRACT) so that no other product is fused:
+// the AVX2 and AVX-512 paths give the same bits as each other and as before.
+template <bool Fma>
+ADASWARM_INLINE double madd(double a, double b, double c) {
+  if constexpr (Fma)
+    return __builtin_fma(a, b, c);
+  else
+    return a * b + c;
+}
+
 // sin(pi t) for |t| <= 1/2.
+template <bool Fma>
 ADASWARM_INLINE double sinpi_reduced(double t) {
   const double s = kPi * t, u = s * s;
-  double p = -1.0 / 25852016738884976640000.0;  // -1/23!
-  p = p * u + 1.0 / 51090942171709440000.0;     // 1/21!
-  p = p * u - 1.0 / 121645100408832000.0;       // -1/19!
-  p = p * u + 1.0 / 355687428096000.0;          // 1/17!
-  p = p * u - 1.0 / 1307674368000.0;            // -1/15!
-  p = p * u + 1.0 / 6227020800.0;               // 1/13!
-  p = p * u - 1.0 / 39916800.0;                 // -1/11!
-  p = p * u + 1.0 / 362880.0;                   // 1/9!
-  p = p * u - 1.0 / 5040.0;                     // -1/7!
-  p = p * u + 1.0 / 120.0;                      // 1/5!
-  p = p * u - 1.0 / 6.0;                        // -1/3!
-  p = p * u + 1.0;
+  double p = -1.0 / 25852016738884976640000.0;    // -1/23!
+  p = madd<Fma>(p, u, 1.0 / 51090942171709440000.0);  // 1/21!
+  p = madd<Fma>(p, u, -1.0 / 121645100408832000.0);   // -1/19!
+  p = madd<Fma>(p, u, 1.0 / 355687428096000.0);       // 1/17!
+  p = madd<Fma>(p, u, -1.0 / 1307674368000.0);        // -1/15!
+  p = madd<Fma>(p, u, 1.0 / 6227020800.0);            // 1/13!
+  p = madd<Fma>(p, u, -1.0 / 39916800.0);             // -1/11!
+  p = madd<Fma>(p, u, 1.0 / 362880.0);                // 1/9!
+  p = madd<Fma>(p, u, -1.0 / 5040.0);                 // -1/7!
+  p = madd<Fma>(p, u, 1.0 / 120.0);                   // 1/5!
+  p = madd<Fma>(p, u, -1.0 / 6.0);                    // -1/3!
+  p = madd<Fma>(p, u, 1.0);
   return s * p;
 }
 
 // sin^2(pi x) = (1 - cos(2 pi x)) / 2.
+template <bool Fma>
 ADASWARM_INLINE double sin2pi_half(double x) {
-  const double s = sinpi_reduced(frac_round(x));
+  const double s = sinpi_reduced<Fma>(frac_round(x));
   return s * s;
 }
 
@@ -176,52 +267,136 @@ void griewank(const double* X, int64_t P, int64_t D, double* out) {
   }
 }
 
+template <bool Fma>
 ADASWARM_INLINE void rastrigin_body(const double* X, int64_t P, int64_t D, double* out) {
   // sum x^2 - 10 cos(2 pi x) + 10 = sum x^2 + 20 sin^2(pi x)
-  for (int64_t i = 0; i < P; ++i)
-    out[i] = block_sum(X + i * D, D, [](double x) ADASWARM_LAMBDA_INLINE { return x * x + 20.0 * sin2pi_half(x); });
+  rows_sum(
+      X, P, D, out, [](double x) ADASWARM_LAMBDA_INLINE { return x * x + 20.0 * sin2pi_half<Fma>(x); },
+      [](int64_t, double s) ADASWARM_LAMBDA_INLINE { return s; });
 }
 
+template <bool Fma>
 ADASWARM_INLINE void noncontinuous_rastrigin_body(const double* X, int64_t P, int64_t D, double* out) {
-  for (int64_t i = 0; i < P; ++i)
-    out[i] = block_sum(X + i * D, D, [](double x) ADASWARM_LAMBDA_INLINE {
-      const double y = std::fabs(x) < 0.5 ? x : std::round(2.0 * x) * 0.5;
-      return y * y + 20.0 * sin2pi_half(y);
-    });
+  rows_sum(
+      X, P, D, out,
+      [](double x) ADASWARM_LAMBDA_INLINE {
+        const double r = round_half_away(2.0 * x) * 0.5;
+        const double y = __builtin_fabs(x) < 0.5 ? x : r;
+        return y * y + 20.0 * sin2pi_half<Fma>(y);
+      },
+      [](int64_t, double s) ADASWARM_LAMBDA_INLINE { return s; });
 }
 
+template <bool Fma>
 ADASWARM_INLINE void ackley_body(const double* X, int64_t P, int64_t D, double* out) {
   const double invD = 1.0 / static_cast<double>(D);
-  for (int64_t i = 0; i < P; ++i) {
-    const double* x = X + i * D;
-    const double s = block_sum(x, D, [](double v) ADASWARM_LAMBDA_INLINE { return v * v; });
-    // c = sum (1 - cos(2 pi x)) / 2
-    const double c = block_sum(x, D, [](double v) ADASWARM_LAMBDA_INLINE { return sin2pi_half(v); });
-    // -20 exp(-0.2 sqrt(s/D)) - exp(mean cos) + 20 + e, mean cos = 1 - 2c/D
-    out[i] = 20.0 * (1.0 - std::exp(-0.2 * std::sqrt(s * invD))) + kE * (1.0 - std::exp(-2.0 * c * invD));
-  }
+  // s = sum x^2 first (kept in out), then c = sum (1 - cos(2 pi x)) / 2 and
+  // -20 exp(-0.2 sqrt(s/D)) - exp(mean cos) + 20 + e, mean cos = 1 - 2c/D.
+  rows_sum(
+      X, P, D, out, [](double v) ADASWARM_LAMBDA_INLINE { return v * v; },
+      [](int64_t, double s) ADASWARM_LAMBDA_INLINE { return s; });
+  rows_sum(
+      X, P, D, out, [](double v) ADASWARM_LAMBDA_INLINE { return sin2pi_half<Fma>(v); },
+      [&](int64_t i, double c) ADASWARM_LAMBDA_INLINE {
+        const double s = out[i];
+        return madd<Fma>(20.0, 1.0 - std::exp(-0.2 * std::sqrt(s * invD)), kE * (1.0 - std::exp(-2.0 * c * invD)));
+      });
 }
 
+// The kernels compiled for each ISA; the plain one is the baseline (SSE2).
 #if ADASWARM_X86_DISPATCH
-#define ADASWARM_DISPATCH(name)                                                                  \
-  __attribute__((target("avx2,fma"))) static void name##_avx2(const double* X, int64_t P, int64_t D, \
-                                                               double* out) {                     \
-    name##_body(X, P, D, out);                                                                   \
-  }                                                                                              \
-  void name(const double* X, int64_t P, int64_t D, double* out) {                                \
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");    \
-    if (avx2)                                                                                    \
-      name##_avx2(X, P, D, out);                                                                 \
-    else                                                                                         \
-      name##_body(X, P, D, out);                                                                 \
+#define ADASWARM_NO_CONTRACT optimize("fp-contract=off")
+#define ADASWARM_ISA_CLONES(name)                                                                           \
+  __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512"), ADASWARM_NO_CONTRACT)) \
+  static void name##_avx512(const double* X, int64_t P, int64_t D, double* out) {                           \
+    name##_body<true>(X, P, D, out);                                                                        \
+  }                                                                                                         \
+  __attribute__((target("avx2,fma"), ADASWARM_NO_CONTRACT)) static void name##_avx2(                        \
+      const double* X, int64_t P, int64_t D, double* out) {                                                 \
+    name##_body<true>(X, P, D, out);                                                                        \
+  }                                                                                                         \
+  static void name##_base(const double* X, int64_t P, int64_t D, double* out) { name##_body<false>(X, P, D, out); }
+#else
+#define ADASWARM_ISA_CLONES(name) \
+  static void name##_base(const double* X, int64_t P, int64_t D, double* out) { name##_body<false>(X, P, D, out); }
+#endif
+ADASWARM_ISA_CLONES(rastrigin)
+ADASWARM_ISA_CLONES(noncontinuous_rastrigin)
+ADASWARM_ISA_CLONES(ackley)
+
+namespace {
+#if ADASWARM_X86_DISPATCH
+bool cpu_has_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+bool cpu_has_avx512() {
+  static const bool ok = cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vl");
+  return ok;
+}
+#endif
+// 2: AVX-512, 1: AVX2+FMA, 0: baseline.
+int best_isa() {
+#if ADASWARM_X86_DISPATCH
+  static const int isa = cpu_has_avx512() ? 2 : cpu_has_avx2() ? 1 : 0;
+  return isa;
+#else
+  return 0;
+#endif
+}
+bool isa_available(int isa) { return isa >= 0 && isa <= best_isa(); }
+}  // namespace
+
+#if ADASWARM_X86_DISPATCH
+#define ADASWARM_DISPATCH(name)                                       \
+  void name(const double* X, int64_t P, int64_t D, double* out) {     \
+    switch (best_isa()) {                                             \
+      case 2: name##_avx512(X, P, D, out); return;                    \
+      case 1: name##_avx2(X, P, D, out); return;                      \
+      default: name##_base(X, P, D, out); return;                     \
+    }                                                                 \
   }
 #else
 #define ADASWARM_DISPATCH(name) \
-  void name(const double* X, int64_t P, int64_t D, double* out) { name##_body(X, P, D, out); }
+  void name(const double* X, int64_t P, int64_t D, double* out) { name##_base(X, P, D, out); }
 #endif
 ADASWARM_DISPATCH(rastrigin)
 ADASWARM_DISPATCH(noncontinuous_rastrigin)
 ADASWARM_DISPATCH(ackley)
+
+namespace detail {
+// Not in the public header: the test suite declares it itself
+// (tests/test_pgso_functions.cpp) to compare the ISA paths bit for bit.
+// Runs kernel `name` (rastrigin, noncontinuous_rastrigin, ackley) compiled for
+// `isa` (0 baseline, 1 AVX2+FMA, 2 AVX-512); false when this CPU or build lacks
+// that path or the name is not one of the three.
+bool run_kernel_isa(const std::string& name, int isa, const double* X, int64_t P, int64_t D, double* out) {
+  if (!isa_available(isa)) return false;
+#if ADASWARM_X86_DISPATCH
+#define ADASWARM_RUN_ISA(k)                  \
+  if (name == #k) {                          \
+    if (isa == 2) k##_avx512(X, P, D, out);  \
+    else if (isa == 1) k##_avx2(X, P, D, out); \
+    else k##_base(X, P, D, out);             \
+    return true;                             \
+  }
+#else
+#define ADASWARM_RUN_ISA(k)   \
+  if (name == #k) {           \
+    k##_base(X, P, D, out);   \
+    return true;              \
+  }
+#endif
+  ADASWARM_RUN_ISA(rastrigin)
+  ADASWARM_RUN_ISA(noncontinuous_rastrigin)
+  ADASWARM_RUN_ISA(ackley)
+#undef ADASWARM_RUN_ISA
+  return false;
+}
+/// The best path this CPU runs (what the dispatch picks).
+int kernel_isa() { return best_isa(); }
+}  // namespace detail
 
 void rosenbrock(const double* X, int64_t P, int64_t D, double* out) {
   for (int64_t i = 0; i < P; ++i) {
