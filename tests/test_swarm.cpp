@@ -2,9 +2,13 @@
 // rotations, convergence on known optima, determinism and option checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "adaswarm/swarm/swarm.h"
 
@@ -444,4 +448,131 @@ TEST(Swarm, AsynchronousRunsAreReproducibleAndRejectBadFitness) {
   EXPECT_THROW(s.step([&](const double*, int64_t P, int64_t, double* out) {
     for (int64_t i = 0; i < P; ++i) out[i] = n++ < 2 ? 1.0 : std::nan("");
   }), std::domain_error);
+}
+
+// The PSO move (fused into one pass per particle in Swarm::step) against the
+// textbook update written out here, for every combination of the options it
+// covers: random factors per coordinate or per particle, U(0, 1) or U(-1, 1),
+// velocity clamp, velocity clamped to the box, position bounds (one value or
+// one per coordinate), zero velocity at bounds; double and float. Positions,
+// velocities and cbar must be equal to the bit: same expressions, same order.
+template <typename T>
+void check_pso_move_against_textbook() {
+  const int64_t P = 7, D = 13;
+  int combos = 0;
+  for (const bool per_coord : {false, true})
+    for (const double rlow : {0.0, -1.0})
+      for (const double vclamp : {0.0, 0.75})
+        for (const bool vbounds : {false, true})
+          for (const int bounds : {0, 1, 2})
+            for (const bool zero : {false, true}) {
+              SwarmOptions o;
+              o.particles(P).variant(Variant::PSO).inertia(0.7298).c1(1.49618).c2(1.3).seed(31 + combos);
+              o.random_mode(per_coord ? RandomMode::PerCoordinate : RandomMode::PerParticle).random_low(rlow);
+              o.velocity_clamp(vclamp).clamp_velocity_to_bounds(vbounds).zero_velocity_at_bounds(zero);
+              std::vector<double> lo(D, -1.5), hi(D, 2.0);
+              if (bounds == 1) o.lower({-1.5}).upper({2.0});
+              if (bounds == 2) {
+                for (int64_t d = 0; d < D; ++d) lo[d] = -1.0 - 0.1 * d, hi[d] = 0.5 + 0.2 * d;
+                o.lower(lo).upper(hi);
+              }
+              ++combos;
+              Swarm<T> s(o, D);
+              std::vector<T> x0(P * D), v0(P * D);
+              Rng init(100 + combos);
+              for (auto& v : x0) v = static_cast<T>(init.uniform(-2.5, 2.5));
+              for (auto& v : v0) v = static_cast<T>(init.uniform(-1.0, 1.0));
+              s.reset(x0.data(), v0.data());
+              const typename Swarm<T>::Fitness fit = [](const T* X, int64_t n, int64_t d, T* out) {
+                for (int64_t i = 0; i < n; ++i) {
+                  T acc = 0;
+                  for (int64_t j = 0; j < d; ++j) acc += (X[i * d + j] - T(0.25)) * (X[i * d + j] - T(0.25));
+                  out[i] = acc;
+                }
+              };
+              for (int step = 0; step < 4; ++step) {
+                if (!s.evaluated()) s.evaluate(fit);
+                std::vector<T> x = s.positions(), v = s.velocities();
+                const std::vector<T> p = s.personal_best(), g = s.global_best();
+                const T c1 = T(1.49618), c2 = T(1.3), w = T(0.7298), vc = static_cast<T>(vclamp);
+                Rng r = s.rng();  // the draws the step is about to make
+                double csum = 0;
+                for (int64_t i = 0; i < P; ++i) {
+                  std::vector<T> k1(D), k2(D);
+                  if (per_coord) {
+                    double sum = 0;
+                    for (int64_t d = 0; d < D; ++d) {
+                      const T r1 = static_cast<T>(r.uniform(rlow, 1.0)), r2 = static_cast<T>(r.uniform(rlow, 1.0));
+                      k1[d] = c1 * r1, k2[d] = c2 * r2;
+                      sum += static_cast<double>(c1 * r1 + c2 * r2);
+                    }
+                    csum += sum / static_cast<double>(D);
+                  } else {
+                    const T r1 = static_cast<T>(r.uniform(rlow, 1.0)), r2 = static_cast<T>(r.uniform(rlow, 1.0));
+                    std::fill(k1.begin(), k1.end(), c1 * r1);
+                    std::fill(k2.begin(), k2.end(), c2 * r2);
+                    csum += static_cast<double>(c1 * r1 + c2 * r2);
+                  }
+                  for (int64_t d = 0; d < D; ++d) {
+                    const int64_t k = i * D + d;
+                    const T a1 = k1[d] * (p[k] - x[k]), a2 = k2[d] * (g[d] - x[k]);
+                    T nv = w * v[k] + a1 + a2;
+                    if (vclamp > 0) nv = std::min(std::max(nv, -vc), vc);
+                    if (vbounds && bounds) nv = std::min(std::max(nv, T(lo[d])), T(hi[d]));
+                    T nx = x[k] + nv;
+                    if (bounds) {
+                      const T c = std::min(std::max(nx, T(lo[d])), T(hi[d]));
+                      if (zero && c != nx) nv = 0;
+                      nx = c;
+                    }
+                    x[k] = nx, v[k] = nv;
+                  }
+                }
+                s.step(fit);
+                const std::string what = "combo " + std::to_string(combos) + " step " + std::to_string(step);
+                ASSERT_EQ(s.positions(), x) << what;
+                ASSERT_EQ(s.velocities(), v) << what;
+                ASSERT_EQ(s.cbar(), csum / static_cast<double>(P)) << what;
+                ASSERT_EQ(s.rng().state(), r.state()) << what;
+              }
+            }
+  EXPECT_EQ(combos, 96);
+}
+
+TEST(Swarm, PsoMoveEqualsTheTextbookUpdateBitForBit) {
+  check_pso_move_against_textbook<double>();
+  check_pso_move_against_textbook<float>();
+}
+
+// A PSO run is a function of its seed alone: the same swarms run one after the
+// other, or spread over 2, 3 or 4 threads at once, end with the same bits
+// (positions, velocities, bests, generator state).
+TEST(Swarm, PsoResultsIdenticalForASeedAcrossThreadCounts) {
+  const int64_t P = 20, D = 30, K = 6;
+  auto run_one = [&](uint64_t seed) {
+    SwarmOptions o;
+    o.particles(P).variant(Variant::PSO).inertia(0.7298).c1(1.49618).c2(1.49618);
+    o.random_mode(RandomMode::PerCoordinate).lower({-5.12}).upper({5.12}).velocity_clamp(5.12).seed(seed);
+    Swarm<double> s(o, D);
+    s.reset_uniform(0.0);
+    s.run(rastrigin, 60);
+    std::vector<double> bits = s.positions();
+    for (const auto* v : {&s.velocities(), &s.personal_best(), &s.global_best(), &s.global_best_fitness()})
+      bits.insert(bits.end(), v->begin(), v->end());
+    for (uint64_t w : s.rng().state()) bits.push_back(static_cast<double>(w >> 11));
+    return bits;
+  };
+  std::vector<std::vector<double>> serial(K);
+  for (int64_t k = 0; k < K; ++k) serial[k] = run_one(static_cast<uint64_t>(k + 1));
+  for (const int threads : {2, 3, 4}) {
+    std::vector<std::vector<double>> par(K);
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (int64_t k = t; k < K; k += threads) par[k] = run_one(static_cast<uint64_t>(k + 1));
+      });
+    for (auto& th : pool) th.join();
+    for (int64_t k = 0; k < K; ++k) EXPECT_EQ(par[k], serial[k]) << "seed " << k + 1 << ", " << threads << " threads";
+  }
+  EXPECT_NE(serial[0], serial[1]);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <numeric>
 #include <type_traits>
 #include <sstream>
@@ -42,6 +43,233 @@ inline T select_bits(bool c, T a, T b) {
   T out;
   std::memcpy(&out, &r, sizeof out);
   return out;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define ADASWARM_SWARM_DISPATCH 1
+#endif
+
+// The PSO move of one particle (SPEC.md section 1), fused into one pass:
+// v <- w v + c1 r1 (p - x) + c2 r2 (g - x), the velocity clamps, x <- x + v and
+// the position bounds, with the same expressions in the same order as the
+// general path of Swarm::step (and as before the fusion), so every bit is the
+// same. k1, k2 are c1 r1, c2 r2 per coordinate (PerCoord) or per particle.
+template <typename T>
+struct PsoMove {
+  int64_t D;
+  T* x;
+  T* v;
+  const T* p;
+  const T* g;
+  const T* r1;  // per coordinate: k1[d] = c1 r1[d], k2[d] = c2 r2[d]
+  const T* r2;
+  T k1, k2;  // per particle: c1 r1, c2 r2
+  T w, vclamp;
+  const T* lo;  // null when unbounded
+  const T* hi;
+};
+
+// std::max(a, b) and std::min(a, b) by value (the same comparisons, hence the
+// same result for NaN and signed zeros): GCC if-converts these, not the
+// reference-returning std versions inside the fp-contract=off clones.
+template <typename T>
+inline __attribute__((always_inline)) T max_of(T a, T b) {
+  return (a < b) ? b : a;
+}
+template <typename T>
+inline __attribute__((always_inline)) T min_of(T a, T b) {
+  return (b < a) ? b : a;
+}
+
+template <typename T, bool PerCoord, bool VClamp, bool VBounds, bool Bounded, bool Zero>
+inline __attribute__((always_inline)) void pso_move_body(const PsoMove<T>& m) {
+  T* __restrict x = m.x;
+  T* __restrict v = m.v;
+  const T* __restrict p = m.p;
+  const T* __restrict g = m.g;
+  const T* __restrict r1 = m.r1;
+  const T* __restrict r2 = m.r2;
+  const T* __restrict lo = m.lo;
+  const T* __restrict hi = m.hi;
+  const T w = m.w, vclamp = m.vclamp, k1p = m.k1, k2p = m.k2;
+  const int64_t D = m.D;
+#pragma omp simd
+  for (int64_t d = 0; d < D; ++d) {
+    T k1 = k1p, k2 = k2p;
+    if constexpr (PerCoord) {
+      k1 = r1[d];
+      k2 = r2[d];
+    }
+    const T a1 = k1 * (p[d] - x[d]);
+    const T a2 = k2 * (g[d] - x[d]);
+    T vd = w * v[d] + a1 + a2;
+    if constexpr (VClamp) vd = min_of(max_of(vd, -vclamp), vclamp);
+    if constexpr (VBounds) vd = min_of(max_of(vd, lo[d]), hi[d]);
+    T xd = x[d] + vd;
+    if constexpr (Bounded) {
+      const T clamped = min_of(max_of(xd, lo[d]), hi[d]);
+      if constexpr (Zero) vd = select_bits(clamped != xd, T(0), vd);
+      xd = clamped;
+    }
+    v[d] = vd;
+    x[d] = xd;
+  }
+}
+
+// The per-coordinate draws of one particle: r1[d], r2[d] alternately from the
+// stream (as the general path draws them), k1[d] = c1 r1[d], k2[d] = c2 r2[d]
+// and ks[d] = c1 r1[d] + c2 r2[d] (cbar adds these up, in order). The same
+// numbers as 2D calls of Rng::uniform(rlow, 1), in two passes per chunk: a
+// scalar walk of xoshiro256++'s state (a copy of it in registers) that keeps
+// each step's output, then the conversions to [rlow, 1) and the products in a
+// loop the compiler vectorises. The in-order sum over the previous particle's
+// ks (a chain of dependent additions) is done in the scalar walk, where it
+// costs nothing; it is returned (0 without `prev`). Unit: random_low is 0,
+// where rlow + (1 - rlow) u is u to the bit.
+template <typename T, bool Unit>
+inline __attribute__((always_inline)) double pso_draws_body(Rng& rng, T* __restrict k1, T* __restrict k2,
+                                                            T* __restrict ks, const T* __restrict prev, int64_t D,
+                                                            double rlow, T c1, T c2) {
+  constexpr int64_t kChunk = 256;
+  alignas(64) uint64_t a0[kChunk], a3[kChunk], b0[kChunk], b3[kChunk];
+  const auto& st = rng.state();
+  uint64_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  // One step of xoshiro256++ (Rng::operator()), keeping the two words its
+  // output is made of (s0, s3 before the step; the output is formed below).
+  auto step = [&](uint64_t& w0, uint64_t& w3) __attribute__((always_inline)) {
+    w0 = s0;
+    w3 = s3;
+    const uint64_t t = s1 << 17;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = s3 << 45 | s3 >> 19;
+  };
+  const double span = 1.0 - rlow;
+  double sum_prev = 0.0;
+  for (int64_t d0 = 0; d0 < D; d0 += kChunk) {
+    const int64_t n = std::min(kChunk, D - d0);
+    if (prev) {
+      const T* pv = prev + d0;
+      for (int64_t d = 0; d < n; ++d) {
+        step(a0[d], a3[d]);
+        step(b0[d], b3[d]);
+        sum_prev += static_cast<double>(pv[d]);
+      }
+    } else {
+      for (int64_t d = 0; d < n; ++d) {
+        step(a0[d], a3[d]);
+        step(b0[d], b3[d]);
+      }
+    }
+    T* __restrict a = k1 + d0;
+    T* __restrict b = k2 + d0;
+    T* __restrict c = ks + d0;
+#pragma omp simd
+    for (int64_t d = 0; d < n; ++d) {
+      // xoshiro256++'s output rotl(s0 + s3, 23) + s0; Rng::uniform(): its top
+      // 53 bits times 2^-53; then uniform(lo, hi).
+      const uint64_t x1 = a0[d] + a3[d], x2 = b0[d] + b3[d];
+      const uint64_t raw1 = (x1 << 23 | x1 >> 41) + a0[d];
+      const uint64_t raw2 = (x2 << 23 | x2 >> 41) + b0[d];
+      const double u1 = static_cast<double>(raw1 >> 11) * 0x1.0p-53;
+      const double u2 = static_cast<double>(raw2 >> 11) * 0x1.0p-53;
+      const T r1 = static_cast<T>(Unit ? u1 : rlow + span * u1);
+      const T r2 = static_cast<T>(Unit ? u2 : rlow + span * u2);
+      a[d] = c1 * r1;
+      b[d] = c2 * r2;
+      c[d] = c1 * r1 + c2 * r2;
+    }
+  }
+  rng.set_state({s0, s1, s2, s3});
+  return sum_prev;
+}
+
+// Compiled for AVX-512, AVX2 and the baseline ISA, picked at run time. The
+// wide paths are compiled with fp-contract=off: GCC would otherwise fuse w v + a1
+// into one FMA there (one rounding instead of two) and the bits would depend on
+// the machine; as it is, every path computes the same values.
+template <typename T, bool... F>
+void pso_move_base(const PsoMove<T>& m) {
+  pso_move_body<T, F...>(m);
+}
+#if ADASWARM_SWARM_DISPATCH
+template <typename T, bool... F>
+__attribute__((target("avx2"), optimize("fp-contract=off"))) void pso_move_avx2(const PsoMove<T>& m) {
+  pso_move_body<T, F...>(m);
+}
+template <typename T, bool... F>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) void
+pso_move_avx512(const PsoMove<T>& m) {
+  pso_move_body<T, F...>(m);
+}
+int swarm_isa() {
+  static const int isa = !(__builtin_cpu_supports("avx2")) ? 0
+                         : (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                            __builtin_cpu_supports("avx512vl"))
+                             ? 2
+                             : 1;
+  return isa;
+}
+#endif
+
+template <typename T, bool Unit>
+double pso_draws_base(Rng& rng, T* k1, T* k2, T* ks, const T* prev, int64_t D, double rlow, T c1, T c2) {
+  return pso_draws_body<T, Unit>(rng, k1, k2, ks, prev, D, rlow, c1, c2);
+}
+#if ADASWARM_SWARM_DISPATCH
+// BMI2's three-operand shifts and rotations (shlx, rorx) save the register
+// copies that xoshiro's update needs otherwise.
+template <typename T, bool Unit>
+__attribute__((target("avx2,bmi2"), optimize("fp-contract=off"))) double pso_draws_avx2(
+    Rng& rng, T* k1, T* k2, T* ks, const T* prev, int64_t D, double rlow, T c1, T c2) {
+  return pso_draws_body<T, Unit>(rng, k1, k2, ks, prev, D, rlow, c1, c2);
+}
+// AVX-512DQ converts 64-bit integers to doubles in vectors.
+template <typename T, bool Unit>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,bmi2,prefer-vector-width=512"), optimize("fp-contract=off")))
+double pso_draws_avx512(Rng& rng, T* k1, T* k2, T* ks, const T* prev, int64_t D, double rlow, T c1, T c2) {
+  return pso_draws_body<T, Unit>(rng, k1, k2, ks, prev, D, rlow, c1, c2);
+}
+#endif
+template <typename T>
+using PsoDrawsFn = double (*)(Rng&, T*, T*, T*, const T*, int64_t, double, T, T);
+template <typename T>
+PsoDrawsFn<T> pick_pso_draws(bool unit) {
+#if ADASWARM_SWARM_DISPATCH
+  static const bool bmi2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+  if (bmi2 && swarm_isa() == 2) return unit ? &pso_draws_avx512<T, true> : &pso_draws_avx512<T, false>;
+  if (bmi2) return unit ? &pso_draws_avx2<T, true> : &pso_draws_avx2<T, false>;
+#endif
+  return unit ? &pso_draws_base<T, true> : &pso_draws_base<T, false>;
+}
+
+template <typename T>
+using PsoMoveFn = void (*)(const PsoMove<T>&);
+
+template <typename T, bool... F>
+PsoMoveFn<T> pso_move_for_isa() {
+#if ADASWARM_SWARM_DISPATCH
+  switch (swarm_isa()) {
+    case 2: return &pso_move_avx512<T, F...>;
+    case 1: return &pso_move_avx2<T, F...>;
+    default: break;
+  }
+#endif
+  return &pso_move_base<T, F...>;
+}
+
+// The instantiation for the run-time flags, one flag at a time.
+template <typename T, bool... F>
+PsoMoveFn<T> pick_pso_move(std::initializer_list<bool> flags) {
+  if constexpr (sizeof...(F) == 5) {
+    return pso_move_for_isa<T, F...>();
+  } else {
+    const bool f = *(flags.begin() + sizeof...(F));
+    return f ? pick_pso_move<T, F..., true>(flags) : pick_pso_move<T, F..., false>(flags);
+  }
 }
 
 [[noreturn]] void bad_option(const std::string& what) {
@@ -309,6 +537,52 @@ void Swarm<T>::step(const Fitness& fitness) {
   const bool fused = variant == Variant::EMPSO && options_.store_momentum() && !per_coord && !ref_rot &&
                      vclamp == 0 && !vbounds && lo_.empty() && !async;
   double csum = 0.0;
+  if (variant == Variant::PSO && !ref_rot) {
+    // PSO (the PGSO area's case): draws, then one fused pass per particle.
+    const bool bounded = !lo_.empty();
+    const PsoMoveFn<T> move =
+        pick_pso_move<T>({per_coord, vclamp > 0, vbounds, bounded, bounded && zero_at_bounds});
+    // r1_, r2_ hold k1 = c1 r1, k2 = c2 r2 here.
+    const PsoDrawsFn<T> draws = pick_pso_draws<T>(rlow == 0.0);
+    PsoMove<T> m{};
+    m.D = D;
+    m.g = g_.data();
+    m.r1 = r1_.data();
+    m.r2 = r2_.data();
+    m.w = w;
+    m.vclamp = vclamp;
+    m.lo = bounded ? lo_.data() : nullptr;
+    m.hi = bounded ? hi_.data() : nullptr;
+    for (int64_t i = 0; i < P; ++i) {
+      m.x = x_.data() + i * D;
+      m.v = v_.data() + i * D;
+      m.p = p_.data() + i * D;
+      if (per_coord) {
+        // a1_, a2_ (scratch) hold this and the previous particle's c1 r1 + c2 r2;
+        // the previous one's sum comes back from this call (added in order).
+        T* ks = (i % 2 ? a2_ : a1_).data();
+        const T* prev = i > 0 ? (i % 2 ? a1_ : a2_).data() : nullptr;
+        const double sum_prev = draws(rng_, r1_.data(), r2_.data(), ks, prev, D, rlow, c1, c2);
+        if (i > 0) csum += sum_prev / static_cast<double>(D);
+        if (i == P - 1) {
+          double s = 0.0;
+          for (int64_t d = 0; d < D; ++d) s += static_cast<double>(ks[d]);
+          csum += s / static_cast<double>(D);
+        }
+      } else {
+        const T r1 = static_cast<T>(draw_r()), r2 = static_cast<T>(draw_r());
+        m.k1 = c1 * r1;
+        m.k2 = c2 * r2;
+        csum += static_cast<double>(m.k1 + m.k2);
+      }
+      move(m);
+      if (async) evaluate_particle(i, fitness);
+    }
+    cbar_ = csum / static_cast<double>(P);
+    ++iteration_;
+    if (!async) evaluate(fitness);
+    return;
+  }
   std::vector<int64_t> row_perm;
   for (int64_t i = 0; i < P; ++i) {
     T* x = x_.data() + i * D;
