@@ -4,7 +4,10 @@
 //      best fitness at an equal evaluation budget, with the settings of the
 //      pagmo2 / PySwarms comparison programs (w 0.7298, c1 = c2 = 1.49618, gbest,
 //      velocity clamp half the box, Rastrigin [-5.12, 5.12], Rosenbrock [-5, 10]);
-//   3. PGSO stage-1 speed-up at fixed work, 1 vs 2 threads.
+//   3. PGSO stage-1 speed-up at fixed work, 1 vs 2 threads;
+//   4. the Rastrigin-30 kernel's and the PSO loop's evaluations per second
+//      beside the plain `omp simd` probe bound (bench/pgso_simd_probe.h),
+//      measured in this run (CPU time of the calling thread, one core).
 // Usage: bench_pgso [runs=10] [iterations=1000]
 #include <fmt/format.h>
 
@@ -21,6 +24,7 @@
 #include "adaswarm/pgso/gso.h"
 #include "adaswarm/swarm/random.h"
 #include "adaswarm/swarm/swarm.h"
+#include "pgso_simd_probe.h"
 
 namespace pg = adaswarm::pgso;
 using Clock = std::chrono::steady_clock;
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
     double lo, hi;
   };
   const Case cases[] = {{"rastrigin", -5.12, 5.12}, {"rosenbrock", -5.0, 10.0}};
+  double pso_rastrigin_cpu_rate = 0;  // "ours", Rastrigin: for section 4
   fmt::print("\n== 2. PSO on one core: {} particles, {} iterations ({} evaluations), {} seeds\n", P, iters,
              P * (iters + 1), runs);
   fmt::print("   settings as the pagmo2 / PySwarms programs: w 0.7298, c1 = c2 = 1.49618, gbest, |v| <= (hi-lo)/2\n");
@@ -110,6 +115,7 @@ int main(int argc, char** argv) {
       crate.push_back(static_cast<double>(s.evaluations()) / c);
     }
     const auto b = stats(best), e = stats(rate), ce = stats(crate);
+    if (policy == 0 && std::string(c.name) == "rastrigin") pso_rastrigin_cpu_rate = ce.median;
     fmt::print("  {:<11} {:<11} best mean {:10.4g} sd {:9.3g} median {:10.4g} | {:6.2f} M evals/s wall, {:6.2f} M/s "
                "CPU (medians)\n",
                c.name, policy == 0 ? "ours" : policy == 1 ? "pagmo-like" : "pagmo-async", b.mean, b.sd, b.median, e.median / 1e6, ce.median / 1e6);
@@ -146,6 +152,46 @@ int main(int argc, char** argv) {
       fmt::print("  {} thread(s): {:.3f} s (best of 5), speed-up {:.2f}, best fitness {:.6g}\n", t, best_t,
                  t1 / best_t, fit);
     }
+  }
+
+  fmt::print("\n== 4. Rastrigin-30 speed, {} particles x {} dims, one core, CPU time (evaluations/s)\n", P, D);
+  {
+    pg::Function f("rastrigin", D);
+    std::vector<double> X(P * D), out(P), ref(P);
+    adaswarm::Rng rng(1);
+    for (auto& x : X) x = rng.uniform(-5.12, 5.12);
+    // CPU-time rate of fn over about `seconds`, best of three tries (the machine may be shared).
+    auto rate = [&](const auto& fn, double seconds) {
+      double best = 0, sink = 0;
+      for (int rep = 0; rep < 3; ++rep) {
+        int64_t n = 0;
+        const double c0 = cpu_now();
+        while (cpu_now() - c0 < seconds / 3) {
+          for (int k = 0; k < 200; ++k) {
+            fn(X.data(), P, D, out.data());
+            sink += out[0];
+          }
+          n += 200 * P;
+        }
+        best = std::max(best, static_cast<double>(n) / (cpu_now() - c0));
+      }
+      if (sink == 0.123) fmt::print(" ");  // keeps the calls
+      return best;
+    };
+    const double kernel = rate([](const double* x, int64_t p, int64_t d, double* o) { pg::kernels::rastrigin(x, p, d, o); }, 1.5);
+    const double function = rate([&f](const double* x, int64_t p, int64_t d, double* o) { f.evaluate(x, p, d, o); }, 1.5);
+    const double probe = rate(adaswarm::bench::probe_rastrigin, 1.5);
+    f.evaluate(X.data(), P, D, ref.data());
+    adaswarm::bench::probe_rastrigin(X.data(), P, D, out.data());
+    double dev = 0;
+    for (int64_t i = 0; i < P; ++i) dev = std::max(dev, std::fabs(out[i] - ref[i]) / std::fabs(ref[i]));
+    fmt::print("  probe bound (plain omp simd loop, degree-17 sin, {}): {:8.2f} M/s  (max rel. deviation from the kernel {:.1e})\n",
+               adaswarm::bench::probe_isa(), probe / 1e6, dev);
+    fmt::print("  kernel (kernels::rastrigin, degree 23, bit-identical to before): {:8.2f} M/s  ({:.2f} x the probe; goal >= 20)\n",
+               kernel / 1e6, kernel / probe);
+    fmt::print("  Function::evaluate (the kernel through the Function object):    {:8.2f} M/s\n", function / 1e6);
+    fmt::print("  PSO loop (section 2, ours, Rastrigin, median of {} seeds):        {:8.2f} M/s  ({:.2f} x the probe; goal >= 8)\n",
+               runs, pso_rastrigin_cpu_rate / 1e6, pso_rastrigin_cpu_rate / probe);
   }
   return 0;
 }
