@@ -456,11 +456,13 @@ TEST(Swarm, AsynchronousRunsAreReproducibleAndRejectBadFitness) {
 // velocity clamp, velocity clamped to the box, position bounds (one value or
 // one per coordinate), zero velocity at bounds; double and float. Positions,
 // velocities and cbar must be equal to the bit: same expressions, same order.
+// lanes: SwarmOptions::random_lanes(8), whose draws come from RngLanes8's
+// scalar reference here (the library's vectorised fill must give the same bits).
 template <typename T>
-void check_pso_move_against_textbook() {
+void check_pso_move_against_textbook(bool lanes = false) {
   const int64_t P = 7, D = 13;
   int combos = 0;
-  for (const bool per_coord : {false, true})
+  for (const bool per_coord : lanes ? std::vector<bool>{true} : std::vector<bool>{false, true})
     for (const double rlow : {0.0, -1.0})
       for (const double vclamp : {0.0, 0.75})
         for (const bool vbounds : {false, true})
@@ -470,6 +472,7 @@ void check_pso_move_against_textbook() {
               o.particles(P).variant(Variant::PSO).inertia(0.7298).c1(1.49618).c2(1.3).seed(31 + combos);
               o.random_mode(per_coord ? RandomMode::PerCoordinate : RandomMode::PerParticle).random_low(rlow);
               o.velocity_clamp(vclamp).clamp_velocity_to_bounds(vbounds).zero_velocity_at_bounds(zero);
+              o.random_lanes(lanes ? 8 : 0);
               std::vector<double> lo(D, -1.5), hi(D, 2.0);
               if (bounds == 1) o.lower({-1.5}).upper({2.0});
               if (bounds == 2) {
@@ -497,9 +500,24 @@ void check_pso_move_against_textbook() {
                 const T c1 = T(1.49618), c2 = T(1.3), w = T(0.7298), vc = static_cast<T>(vclamp);
                 Rng r = s.rng();  // the draws the step is about to make
                 double csum = 0;
+                std::unique_ptr<adaswarm::RngLanes8> gen;
+                if (lanes) gen = std::make_unique<adaswarm::RngLanes8>(r);
                 for (int64_t i = 0; i < P; ++i) {
                   std::vector<T> k1(D), k2(D);
-                  if (per_coord) {
+                  if (lanes) {
+                    // The particle's D r1, then its D r2; cbar's sum in eight partial
+                    // sums (element j into j % 8), added pairwise.
+                    std::vector<double> u(2 * D);
+                    gen->fill_reference(u.data(), 2 * D, rlow, 1.0);
+                    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                    for (int64_t d = 0; d < D; ++d) {
+                      const T r1 = static_cast<T>(u[d]), r2 = static_cast<T>(u[D + d]);
+                      k1[d] = c1 * r1, k2[d] = c2 * r2;
+                      part[d % 8] += static_cast<double>(c1 * r1 + c2 * r2);
+                    }
+                    const double sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+                    csum += sum / static_cast<double>(D);
+                  } else if (per_coord) {
                     double sum = 0;
                     for (int64_t d = 0; d < D; ++d) {
                       const T r1 = static_cast<T>(r.uniform(rlow, 1.0)), r2 = static_cast<T>(r.uniform(rlow, 1.0));
@@ -536,7 +554,7 @@ void check_pso_move_against_textbook() {
                 ASSERT_EQ(s.rng().state(), r.state()) << what;
               }
             }
-  EXPECT_EQ(combos, 96);
+  EXPECT_EQ(combos, lanes ? 48 : 96);
 }
 
 TEST(Swarm, PsoMoveEqualsTheTextbookUpdateBitForBit) {
@@ -544,35 +562,126 @@ TEST(Swarm, PsoMoveEqualsTheTextbookUpdateBitForBit) {
   check_pso_move_against_textbook<float>();
 }
 
+// random_lanes 8: the same, with the draws of RngLanes8's scalar reference.
+TEST(Swarm, PsoWithRandomLanesEqualsTheTextbookUpdateOnTheReferenceStream) {
+  check_pso_move_against_textbook<double>(true);
+  check_pso_move_against_textbook<float>(true);
+}
+
+// The vectorised fill gives the bits of the one-value-at-a-time reference, for
+// any length (partial last blocks included), and the same lane states after;
+// seeding takes exactly 32 outputs of the parent.
+TEST(Swarm, RngLanes8FillEqualsItsScalarReference) {
+  for (const int64_t n : {0, 1, 7, 8, 9, 60, 64, 1000, 2999})
+    for (const double lo : {0.0, -1.0, 2.5}) {
+      Rng pa(77, static_cast<uint64_t>(n)), pb(77, static_cast<uint64_t>(n)), pc(77, static_cast<uint64_t>(n));
+      adaswarm::RngLanes8 a(pa), b(pb);
+      for (int k = 0; k < 32; ++k) pc();
+      EXPECT_EQ(pa.state(), pc.state());
+      for (int round = 0; round < 3; ++round) {
+        std::vector<double> x(n + 1, -7.0), y(n + 1, -7.0);
+        a.fill(x.data(), n, lo, lo + 1.5);
+        b.fill_reference(y.data(), n, lo, lo + 1.5);
+        ASSERT_EQ(x, y) << "n " << n << " lo " << lo << " round " << round;
+        EXPECT_EQ(x[n], -7.0);  // nothing written past n
+        for (int64_t k = 0; k < n; ++k) {
+          ASSERT_GE(x[k], lo);
+          ASSERT_LT(x[k], lo + 1.5);
+        }
+      }
+    }
+  // The lanes are not copies of each other or of the parent stream.
+  Rng p(1);
+  adaswarm::RngLanes8 g(p);
+  std::vector<double> v(64);
+  g.fill(v.data(), 64, 0.0, 1.0);
+  for (int j = 1; j < 8; ++j) EXPECT_NE(v[j], v[0]);
+  EXPECT_NE(v[0], Rng(1).uniform());
+}
+
+TEST(Swarm, RandomLanesOptionIsValidated) {
+  auto pso = SwarmOptions().variant(Variant::PSO).random_mode(RandomMode::PerCoordinate);
+  EXPECT_NO_THROW(Swarm<double>(SwarmOptions(pso).random_lanes(8), 4));
+  for (const int64_t bad : {-1, 1, 4, 16}) {
+    try {
+      Swarm<double>(SwarmOptions(pso).random_lanes(bad), 4);
+      ADD_FAILURE() << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("random_lanes"), std::string::npos);
+    }
+  }
+  EXPECT_THROW(Swarm<double>(SwarmOptions(pso).random_lanes(8).variant(Variant::EMPSO), 4), std::invalid_argument);
+  EXPECT_THROW(Swarm<double>(SwarmOptions(pso).random_lanes(8).random_mode(RandomMode::PerParticle), 4),
+               std::invalid_argument);
+}
+
+// random_lanes 8 keeps no random state of its own: a swarm rebuilt from the
+// visible state (positions, velocities, bests, generator state) continues
+// with the same bits; and a different stream from the default one.
+TEST(Swarm, RandomLanesResumeFromTheGeneratorStateAndDifferFromTheDefaultStream) {
+  const int64_t P = 9, D = 11;
+  auto opts = SwarmOptions().particles(P).variant(Variant::PSO).random_mode(RandomMode::PerCoordinate)
+                  .lower({-3}).upper({3}).velocity_clamp(3).seed(5).random_lanes(8);
+  const auto improving = improving_fitness();  // p = x after every evaluation, g = the last particle
+  Swarm<double> a(opts, D);
+  a.reset_uniform(0.2);
+  for (int k = 0; k < 5; ++k) a.step(improving);
+  Swarm<double> b(opts, D);
+  b.reset(a.positions().data(), a.velocities().data());
+  b.evaluate(improving);
+  ASSERT_EQ(b.personal_best(), a.personal_best());
+  ASSERT_EQ(b.global_best(), a.global_best());
+  b.rng().set_state(a.rng().state());
+  for (int k = 0; k < 3; ++k) {
+    a.step(improving);
+    b.step(improving);
+    EXPECT_EQ(a.positions(), b.positions());
+    EXPECT_EQ(a.velocities(), b.velocities());
+    EXPECT_EQ(a.cbar(), b.cbar());
+    EXPECT_EQ(a.rng().state(), b.rng().state());
+  }
+  Swarm<double> c(SwarmOptions(opts).random_lanes(0), D);
+  c.reset_uniform(0.2);
+  Swarm<double> d(opts, D);
+  d.reset_uniform(0.2);
+  ASSERT_EQ(c.positions(), d.positions());  // the start uses the one stream either way
+  c.step(improving);
+  d.step(improving);
+  EXPECT_NE(c.positions(), d.positions());
+}
+
 // A PSO run is a function of its seed alone: the same swarms run one after the
 // other, or spread over 2, 3 or 4 threads at once, end with the same bits
 // (positions, velocities, bests, generator state).
 TEST(Swarm, PsoResultsIdenticalForASeedAcrossThreadCounts) {
-  const int64_t P = 20, D = 30, K = 6;
-  auto run_one = [&](uint64_t seed) {
-    SwarmOptions o;
-    o.particles(P).variant(Variant::PSO).inertia(0.7298).c1(1.49618).c2(1.49618);
-    o.random_mode(RandomMode::PerCoordinate).lower({-5.12}).upper({5.12}).velocity_clamp(5.12).seed(seed);
-    Swarm<double> s(o, D);
-    s.reset_uniform(0.0);
-    s.run(rastrigin, 60);
-    std::vector<double> bits = s.positions();
-    for (const auto* v : {&s.velocities(), &s.personal_best(), &s.global_best(), &s.global_best_fitness()})
-      bits.insert(bits.end(), v->begin(), v->end());
-    for (uint64_t w : s.rng().state()) bits.push_back(static_cast<double>(w >> 11));
-    return bits;
-  };
-  std::vector<std::vector<double>> serial(K);
-  for (int64_t k = 0; k < K; ++k) serial[k] = run_one(static_cast<uint64_t>(k + 1));
-  for (const int threads : {2, 3, 4}) {
-    std::vector<std::vector<double>> par(K);
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        for (int64_t k = t; k < K; k += threads) par[k] = run_one(static_cast<uint64_t>(k + 1));
-      });
-    for (auto& th : pool) th.join();
-    for (int64_t k = 0; k < K; ++k) EXPECT_EQ(par[k], serial[k]) << "seed " << k + 1 << ", " << threads << " threads";
+  for (const int64_t lanes : {0, 8}) {
+    const int64_t P = 20, D = 30, K = 6;
+    auto run_one = [&](uint64_t seed) {
+      SwarmOptions o;
+      o.particles(P).variant(Variant::PSO).inertia(0.7298).c1(1.49618).c2(1.49618).random_lanes(lanes);
+      o.random_mode(RandomMode::PerCoordinate).lower({-5.12}).upper({5.12}).velocity_clamp(5.12).seed(seed);
+      Swarm<double> s(o, D);
+      s.reset_uniform(0.0);
+      s.run(rastrigin, 60);
+      std::vector<double> bits = s.positions();
+      for (const auto* v : {&s.velocities(), &s.personal_best(), &s.global_best(), &s.global_best_fitness()})
+        bits.insert(bits.end(), v->begin(), v->end());
+      for (uint64_t w : s.rng().state()) bits.push_back(static_cast<double>(w >> 11));
+      return bits;
+    };
+    std::vector<std::vector<double>> serial(K);
+    for (int64_t k = 0; k < K; ++k) serial[k] = run_one(static_cast<uint64_t>(k + 1));
+    for (const int threads : {2, 3, 4}) {
+      std::vector<std::vector<double>> par(K);
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          for (int64_t k = t; k < K; k += threads) par[k] = run_one(static_cast<uint64_t>(k + 1));
+        });
+      for (auto& th : pool) th.join();
+      for (int64_t k = 0; k < K; ++k)
+        EXPECT_EQ(par[k], serial[k]) << "seed " << k + 1 << ", " << threads << " threads, random_lanes " << lanes;
+    }
+    EXPECT_NE(serial[0], serial[1]);
   }
-  EXPECT_NE(serial[0], serial[1]);
 }

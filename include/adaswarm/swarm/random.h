@@ -4,9 +4,16 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace adaswarm {
+
+#if defined(__GNUC__)
+#define ADASWARM_RNG_INLINE inline __attribute__((always_inline))
+#else
+#define ADASWARM_RNG_INLINE inline
+#endif
 
 /// splitmix64: used to expand a 64-bit seed (and a stream index) into state.
 inline uint64_t splitmix64(uint64_t& x) {
@@ -53,6 +60,87 @@ class Rng {
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::array<uint64_t, 4> s_{};
+};
+
+/// Eight xoshiro256++ generators stepped together: the bulk stream behind
+/// SwarmOptions::random_lanes (opt-in; the default stream is Rng's). Lane j's
+/// four state words are splitmix64 of 32 consecutive outputs of a parent Rng
+/// (word w of lane j from output 4 j + w), so a RngLanes8 carries no state of
+/// its own beyond what it took from the parent. Value k of a fill is lane
+/// k % 8's output number k / 8 (a partial last block still steps every lane).
+/// fill() is written for the vectoriser (the lanes are independent);
+/// fill_reference() computes the same bits one value at a time.
+class RngLanes8 {
+ public:
+  static constexpr int kLanes = 8;
+  explicit RngLanes8(Rng& parent) {
+    for (int j = 0; j < kLanes; ++j) {
+      uint64_t w[4];
+      for (auto& x : w) {
+        uint64_t v = parent();
+        x = splitmix64(v);
+      }
+      s0_[j] = w[0], s1_[j] = w[1], s2_[j] = w[2], s3_[j] = w[3];
+    }
+  }
+  /// out[k] = lo + (hi - lo) u_k for k < n, u_k uniform in [0, 1) as Rng::uniform.
+  ADASWARM_RNG_INLINE void fill(double* out, int64_t n, double lo, double hi) {
+#if defined(__GNUC__)
+    // GCC/Clang vector types: the eight lanes of a state word are one vector
+    // (one AVX-512 register, or several narrower ones), whatever the target.
+    typedef uint64_t u64x8 __attribute__((vector_size(64)));
+    typedef double f64x8 __attribute__((vector_size(64)));
+    u64x8 a, b, c, e;
+    std::memcpy(&a, s0_, sizeof a);
+    std::memcpy(&b, s1_, sizeof b);
+    std::memcpy(&c, s2_, sizeof c);
+    std::memcpy(&e, s3_, sizeof e);
+    const double span = hi - lo;
+    const f64x8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo}, vspan = {span, span, span, span, span, span, span, span};
+    const f64x8 scale = {0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53};
+    for (int64_t k0 = 0; k0 < n; k0 += kLanes) {
+      const u64x8 x = a + e;
+      const u64x8 result = ((x << 23) | (x >> 41)) + a;
+      const u64x8 t = b << 17;
+      c ^= a;
+      e ^= b;
+      b ^= c;
+      a ^= e;
+      c ^= t;
+      e = (e << 45) | (e >> 19);
+      const f64x8 u = vlo + vspan * (__builtin_convertvector(result >> 11, f64x8) * scale);
+      if (n - k0 >= kLanes) {
+        std::memcpy(out + k0, &u, sizeof u);
+      } else {
+        double tail[kLanes];
+        std::memcpy(tail, &u, sizeof u);
+        for (int64_t j = 0; j < n - k0; ++j) out[k0 + j] = tail[j];
+      }
+    }
+    std::memcpy(s0_, &a, sizeof a);
+    std::memcpy(s1_, &b, sizeof b);
+    std::memcpy(s2_, &c, sizeof c);
+    std::memcpy(s3_, &e, sizeof e);
+#else
+    fill_reference(out, n, lo, hi);
+#endif
+  }
+  /// The same values as fill(), one lane step at a time (the test reference).
+  void fill_reference(double* out, int64_t n, double lo, double hi) {
+    for (int64_t k0 = 0; k0 < n; k0 += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        Rng one;
+        one.set_state({s0_[j], s1_[j], s2_[j], s3_[j]});
+        const uint64_t result = one();
+        const auto& st = one.state();
+        s0_[j] = st[0], s1_[j] = st[1], s2_[j] = st[2], s3_[j] = st[3];
+        volatile double prod = (hi - lo) * (static_cast<double>(result >> 11) * 0x1.0p-53);  // no fused multiply-add
+        if (k0 + j < n) out[k0 + j] = lo + prod;
+      }
+  }
+
+ private:
+  alignas(64) uint64_t s0_[kLanes], s1_[kLanes], s2_[kLanes], s3_[kLanes];
 };
 
 }  // namespace adaswarm

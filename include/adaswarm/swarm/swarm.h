@@ -91,6 +91,16 @@ struct SwarmOptions {
   /// best. The fitness is then called with one particle at a time. false (the
   /// default): the whole swarm moves, then is evaluated in one call.
   TORCH_ARG(bool, asynchronous) = false;
+  /// The random factors' stream. 0 (the default): one xoshiro256++ stream
+  /// (Swarm::rng()), r1, r2 drawn one after the other. 8: each step draws all
+  /// its r1, r2 at once from eight xoshiro256++ lanes stepped together
+  /// (adaswarm::RngLanes8, vectorised), seeded from Swarm::rng() at the start of
+  /// the step, so the swarm has no other random state (what saves and restores
+  /// rng() still resumes exactly). A different stream: other trajectories than
+  /// 0 for the same seed, equally reproducible; cbar's sum is then added in
+  /// a fixed blocked order (equal up to rounding). PSO with random_mode
+  /// per-coordinate only (the PSO/GSO/PGSO case, where the draws cost most).
+  TORCH_ARG(int64_t, random_lanes) = 0;
 
  public:
   /// Throws std::invalid_argument naming the option when something is impossible.
@@ -185,6 +195,8 @@ class Swarm {
   std::vector<T> lo_, hi_;  // empty when unbounded
   std::vector<T> x_, v_, vprev_, m_, p_, pf_, f_, g_, gf_;
   std::vector<T> a1_, a2_, r1_, r2_;  // scratch
+  std::vector<double> lane_u_;       // scratch: a step's uniforms (random_lanes)
+  std::vector<T> lane_k_;            // scratch: a step's c1 r1, c2 r2 (random_lanes)
   std::vector<int64_t> perm_;
   std::vector<int32_t> best_;  // scratch: best particle per group
   std::vector<std::pair<int64_t, int64_t>> pairs_;

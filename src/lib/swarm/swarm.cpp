@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <numeric>
 #include <type_traits>
 #include <sstream>
@@ -246,6 +247,84 @@ PsoDrawsFn<T> pick_pso_draws(bool unit) {
   return unit ? &pso_draws_base<T, true> : &pso_draws_base<T, false>;
 }
 
+// RngLanes8::fill (random_lanes 8): the eight lanes are one vector per state
+// word; fp-contract=off keeps lo + (hi - lo) u two roundings, as in
+// RngLanes8::fill_reference.
+void lanes_fill_base(RngLanes8& g, double* out, int64_t n, double lo, double hi) { g.fill(out, n, lo, hi); }
+#if ADASWARM_SWARM_DISPATCH
+__attribute__((target("avx2"), optimize("fp-contract=off"))) void lanes_fill_avx2(RngLanes8& g, double* out,
+                                                                                    int64_t n, double lo, double hi) {
+  g.fill(out, n, lo, hi);
+}
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) void
+lanes_fill_avx512(RngLanes8& g, double* out, int64_t n, double lo, double hi) {
+  g.fill(out, n, lo, hi);
+}
+#endif
+void lanes_fill(RngLanes8& g, double* out, int64_t n, double lo, double hi) {
+#if ADASWARM_SWARM_DISPATCH
+  switch (swarm_isa()) {
+    case 2: lanes_fill_avx512(g, out, n, lo, hi); return;
+    case 1: lanes_fill_avx2(g, out, n, lo, hi); return;
+    default: break;
+  }
+#endif
+  lanes_fill_base(g, out, n, lo, hi);
+}
+
+// random_lanes 8: k[j] = c1 r1[j], k[n + j] = c2 r2[j] from u (a particle's n r1,
+// then its n r2), and the sum of c1 r1 + c2 r2 over j: partial sum j % 8, then
+// ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)).
+template <typename T>
+inline __attribute__((always_inline)) double lanes_prepare_body(const double* __restrict u, int64_t n, T c1, T c2,
+                                                                T* __restrict k) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j0 = 0;
+  for (; j0 + 8 <= n; j0 += 8)
+    for (int l = 0; l < 8; ++l) {
+      const int64_t j = j0 + l;
+      const T r1 = static_cast<T>(u[j]), r2 = static_cast<T>(u[n + j]);
+      k[j] = c1 * r1;
+      k[n + j] = c2 * r2;
+      part[l] += static_cast<double>(c1 * r1 + c2 * r2);
+    }
+  for (int l = 0; j0 + l < n; ++l) {
+    const int64_t j = j0 + l;
+    const T r1 = static_cast<T>(u[j]), r2 = static_cast<T>(u[n + j]);
+    k[j] = c1 * r1;
+    k[n + j] = c2 * r2;
+    part[l] += static_cast<double>(c1 * r1 + c2 * r2);
+  }
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+template <typename T>
+double lanes_prepare_base(const double* u, int64_t n, T c1, T c2, T* k) {
+  return lanes_prepare_body<T>(u, n, c1, c2, k);
+}
+#if ADASWARM_SWARM_DISPATCH
+template <typename T>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) double
+lanes_prepare_avx512(const double* u, int64_t n, T c1, T c2, T* k) {
+  return lanes_prepare_body<T>(u, n, c1, c2, k);
+}
+template <typename T>
+__attribute__((target("avx2"), optimize("fp-contract=off"))) double lanes_prepare_avx2(const double* u, int64_t n,
+                                                                                      T c1, T c2, T* k) {
+  return lanes_prepare_body<T>(u, n, c1, c2, k);
+}
+#endif
+template <typename T>
+double lanes_prepare(const double* u, int64_t n, T c1, T c2, T* k) {
+#if ADASWARM_SWARM_DISPATCH
+  switch (swarm_isa()) {
+    case 2: return lanes_prepare_avx512<T>(u, n, c1, c2, k);
+    case 1: return lanes_prepare_avx2<T>(u, n, c1, c2, k);
+    default: break;
+  }
+#endif
+  return lanes_prepare_base<T>(u, n, c1, c2, k);
+}
+
 template <typename T>
 using PsoMoveFn = void (*)(const PsoMove<T>&);
 
@@ -300,6 +379,12 @@ void SwarmOptions::validate(int64_t dim) const {
   if (variant() == Variant::REMPSO && random_mode() != RandomMode::PerCoordinate)
     bad_option("variant 'rempso' needs random_mode per-coordinate (with one random factor per particle, "
                "A^T (c r I) A = c r I and REMPSO equals EMPSO)");
+  if (random_lanes() != 0 && random_lanes() != 8)
+    bad_option("random_lanes must be 0 (one stream) or 8 (eight lanes), got " + std::to_string(random_lanes()));
+  if (random_lanes() != 0 && (variant() != Variant::PSO || random_mode() != RandomMode::PerCoordinate))
+    bad_option("random_lanes 8 needs variant 'pso' and random_mode per-coordinate (got variant '" +
+               std::string(to_string(variant())) + "', random_mode " +
+               (random_mode() == RandomMode::PerCoordinate ? "per-coordinate" : "per-particle") + ")");
   if (!(velocity_clamp() >= 0)) bad_option("velocity_clamp must be >= 0, got " + num(velocity_clamp()));
   if (stall_iterations() < 0) bad_option("stall_iterations must be >= 0");
   if (rows() < 1 || dim % rows() != 0)
@@ -553,11 +638,29 @@ void Swarm<T>::step(const Fitness& fitness) {
     m.vclamp = vclamp;
     m.lo = bounded ? lo_.data() : nullptr;
     m.hi = bounded ? hi_.data() : nullptr;
+    const bool lanes = options_.random_lanes() != 0;  // validated: PSO, per coordinate
+    // random_lanes 8: per particle, its D r1 then its D r2 from eight lanes
+    // seeded by rng_ at the start of the step (each particle takes whole
+    // blocks of eight, the unused end of the last one is dropped); c1 r1 and
+    // c2 r2 in a vector loop that also adds up c1 r1 + c2 r2 for cbar (eight
+    // partial sums in a fixed order: equal to the one-stream order up to
+    // rounding, and as reproducible). Small buffers: they stay in L1.
+    std::unique_ptr<RngLanes8> gen;
+    if (lanes) {
+      gen = std::make_unique<RngLanes8>(rng_);
+      lane_u_.resize(static_cast<size_t>(2 * D));
+      lane_k_.resize(static_cast<size_t>(2 * D));
+    }
     for (int64_t i = 0; i < P; ++i) {
       m.x = x_.data() + i * D;
       m.v = v_.data() + i * D;
       m.p = p_.data() + i * D;
-      if (per_coord) {
+      if (lanes) {
+        lanes_fill(*gen, lane_u_.data(), 2 * D, rlow, 1.0);
+        csum += lanes_prepare<T>(lane_u_.data(), D, c1, c2, lane_k_.data()) / static_cast<double>(D);
+        m.r1 = lane_k_.data();
+        m.r2 = lane_k_.data() + D;
+      } else if (per_coord) {
         // a1_, a2_ (scratch) hold this and the previous particle's c1 r1 + c2 r2;
         // the previous one's sum comes back from this call (added in order).
         T* ks = (i % 2 ? a2_ : a1_).data();
