@@ -188,6 +188,7 @@ TEST(OptimizerState, SettingsJsonRoundTripsAndRejectsBadText) {
   for (Preset p : {Preset::Paper, Preset::Reference, Preset::Search}) {
     auto o = SwarmLossOptions::preset(p);
     o.swarm().lower({-2.0}).upper({3.0}).random_mode(swarm::RandomMode::PerCoordinate).seed(~0ULL);
+    if (p == Preset::Search) o.swarm().variant(swarm::Variant::PSO).random_lanes(8);  // the newest setting too
     const std::string text = options_to_json(o);
     EXPECT_EQ(options_to_json(options_from_json(text)), text) << to_string(p);
   }
@@ -207,6 +208,7 @@ TEST(OptimizerState, SettingsJsonRoundTripsAndRejectsBadText) {
   EXPECT_NE(message("{\"eta\": -1}").find("eta must be > 0"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"particles\": 0}}").find("particles"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"seed\": -1}}").find("'seed'"), std::string::npos);
+  EXPECT_NE(message("{\"swarm\": {\"random_lanes\": 3}}").find("random_lanes"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"foo\": 1}}").find("unknown swarm setting 'foo'"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": [1]}").find("'swarm' must be an object"), std::string::npos);
   EXPECT_NE(message("{\"swarm\": {\"random_mode\": \"both\"}}").find("per-particle or per-coordinate"),

@@ -135,6 +135,7 @@ const std::vector<Field<SwarmOptions>>& swarm_fields() {
       ADASWARM_FIELD(SwarmOptions, rows, read_int, write_plain),
       ADASWARM_FIELD(SwarmOptions, fitness_per_row, read_bool, write_plain),
       ADASWARM_FIELD(SwarmOptions, asynchronous, read_bool, write_plain),
+      ADASWARM_FIELD(SwarmOptions, random_lanes, read_int, write_plain),
   };
   return f;
 }
