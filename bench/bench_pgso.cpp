@@ -7,7 +7,9 @@
 //   3. PGSO stage-1 speed-up at fixed work, 1 vs 2 threads;
 //   4. the Rastrigin-30 kernel's and the PSO loop's evaluations per second
 //      beside the plain `omp simd` probe bound (bench/pgso_simd_probe.h),
-//      measured in this run (CPU time of the calling thread, one core).
+//      measured in this run (CPU time of the calling thread, one core);
+//   5. pagmo2's PSO (in this process, when built with pagmo2) and PySwarms
+//      (bench/pyswarms_bench.py through /usr/bin/python3) at the settings of 2.
 // Usage: bench_pgso [runs=10] [iterations=1000]
 #include <fmt/format.h>
 
@@ -16,7 +18,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +30,9 @@
 #include "adaswarm/swarm/random.h"
 #include "adaswarm/swarm/swarm.h"
 #include "pgso_simd_probe.h"
+#ifdef ADASWARM_BENCH_PAGMO
+#include "pagmo_pso.h"
+#endif
 
 namespace pg = adaswarm::pgso;
 using Clock = std::chrono::steady_clock;
@@ -86,6 +94,7 @@ int main(int argc, char** argv) {
   };
   const Case cases[] = {{"rastrigin", -5.12, 5.12}, {"rosenbrock", -5.0, 10.0}};
   double pso_rastrigin_cpu_rate = 0;  // "ours", Rastrigin: for section 4
+  std::map<std::string, std::pair<double, double>> ours;  // "ours": best mean, CPU rate (section 5)
   fmt::print("\n== 2. PSO on one core: {} particles, {} iterations ({} evaluations), {} seeds\n", P, iters,
              P * (iters + 1), runs);
   fmt::print("   settings as the pagmo2 / PySwarms programs: w 0.7298, c1 = c2 = 1.49618, gbest, |v| <= (hi-lo)/2\n");
@@ -116,6 +125,7 @@ int main(int argc, char** argv) {
     }
     const auto b = stats(best), e = stats(rate), ce = stats(crate);
     if (policy == 0 && std::string(c.name) == "rastrigin") pso_rastrigin_cpu_rate = ce.median;
+    if (policy == 0) ours[c.name] = {b.mean, ce.median};
     fmt::print("  {:<11} {:<11} best mean {:10.4g} sd {:9.3g} median {:10.4g} | {:6.2f} M evals/s wall, {:6.2f} M/s "
                "CPU (medians)\n",
                c.name, policy == 0 ? "ours" : policy == 1 ? "pagmo-like" : "pagmo-async", b.mean, b.sd, b.median, e.median / 1e6, ce.median / 1e6);
@@ -209,6 +219,50 @@ int main(int argc, char** argv) {
     fmt::print("  PSO loop as above with random_lanes(8) (8 xoshiro lanes, opt-in):  {:8.2f} M/s  (best mean {:.4g}: another "
                "random stream)\n",
                stats(lane_rate).median / 1e6, stats(lane_best).mean);
+  }
+  fmt::print("\n== 5. The same PSO elsewhere, same settings and budget, {} seeds, one core, CPU time\n", runs);
+  auto versus = [&](const char* who, const char* fn, double best_mean, double cpu_rate) {
+    const auto& o = ours[fn];
+    fmt::print("  {:<11} {:<8} best mean {:10.4g} (ours {:10.4g}) | {:6.3f} M/s CPU; ours {:.1f} x faster\n", fn, who,
+               best_mean, o.first, cpu_rate / 1e6, o.second / cpu_rate);
+  };
+  fmt::print("  (\"ours\" is section 2's default policy; with pagmo2's rules, pagmo-async, the means over 1000 seeds\n"
+             "   are level with pagmo2's: docs/pgso.md)\n");
+#ifdef ADASWARM_BENCH_PAGMO
+  {
+    const auto ra = adaswarm::bench::run_pagmo_pso(pagmo::rastrigin{30u}, runs, static_cast<unsigned>(iters));
+    versus("pagmo2", "rastrigin", ra.best_mean, ra.evals_per_s_cpu);
+    const auto ro = adaswarm::bench::run_pagmo_pso(pagmo::rosenbrock{30u}, runs, static_cast<unsigned>(iters));
+    versus("pagmo2", "rosenbrock", ro.best_mean, ro.evals_per_s_cpu);
+  }
+#else
+  fmt::print("  pagmo2: not built (install libpagmo-dev and reconfigure)\n");
+#endif
+  {
+    // PySwarms through Debian's interpreter (bench/pyswarms_bench.py), its lines parsed.
+    const std::string cmd = fmt::format("/usr/bin/python3 {}/../bench/pyswarms_bench.py {} {} 2>&1", ADASWARM_DATA_DIR,
+                                        runs, iters);
+    std::string text;
+    if (FILE* pipe = ::popen(cmd.c_str(), "r")) {
+      char buf[512];
+      while (std::fgets(buf, sizeof buf, pipe)) text += buf;
+      ::pclose(pipe);
+    }
+    int found = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      char fn[32] = {0};
+      double mean = 0, sd = 0, median = 0, wall = 0, cpu = 0;
+      if (std::sscanf(line.c_str(), " %31s best mean %lf sd %lf median %lf | %lf M evals/s wall, %lf M/s CPU", fn,
+                      &mean, &sd, &median, &wall, &cpu) == 6 &&
+          ours.count(fn)) {
+        versus("PySwarms", fn, mean, cpu * 1e6);
+        ++found;
+      }
+    }
+    if (found == 0)
+      fmt::print("  PySwarms: not run (needs /usr/bin/python3 with python3-pyswarms): {}\n",
+                 text.substr(0, text.find('\n')));
   }
   return 0;
 }
