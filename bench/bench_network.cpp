@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "adaswarm/pgso/network.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "bench_timing.h"
 
 namespace pg = adaswarm::pgso;

@@ -27,7 +27,7 @@
 
 #include "adaswarm/pgso/functions.h"
 #include "adaswarm/pgso/gso.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "adaswarm/swarm/swarm.h"
 #include "pgso_simd_probe.h"
 #ifdef ADASWARM_BENCH_PAGMO

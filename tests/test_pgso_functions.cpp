@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "adaswarm/pgso/functions.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 using adaswarm::pgso::Function;
 using adaswarm::pgso::Transform;

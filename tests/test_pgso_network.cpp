@@ -9,7 +9,7 @@
 
 #include "adaswarm/pgso/gso.h"
 #include "adaswarm/pgso/network.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 using namespace adaswarm::pgso;
 

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 namespace fs = std::filesystem;
 

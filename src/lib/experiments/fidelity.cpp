@@ -24,7 +24,7 @@
 #include "adaswarm/loss/zeroth_order.h"
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/models/mlp.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "adaswarm/util/progress.h"
 
 namespace adaswarm::experiments::fidelity {

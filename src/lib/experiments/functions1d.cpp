@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "adaswarm/util/atomic_file.h"
 
 namespace adaswarm::experiments {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "adaswarm/loss/swarm_loss.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "adaswarm/swarm/swarm.h"
 
 namespace adaswarm {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 namespace adaswarm {
 

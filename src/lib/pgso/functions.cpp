@@ -18,7 +18,7 @@
 #include <functional>
 #include <stdexcept>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define ADASWARM_X86_DISPATCH 1

@@ -14,7 +14,7 @@
 #include "adaswarm/data/csv.h"
 #include "adaswarm/pgso/gso.h"
 #include "islands.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 #include "adaswarm/swarm/swarm.h"
 
 namespace adaswarm::pgso {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 namespace adaswarm::swarm {
 

@@ -10,7 +10,7 @@
 #include "adaswarm/data/tabular.h"
 #include "adaswarm/data/uci.h"
 #include "adaswarm/experiments/usecases.h"
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 namespace adaswarm::experiments::usecases {
 
