@@ -20,7 +20,7 @@
 
 #include <torch/arg.h>
 
-#include "adaswarm/swarm/random.h"
+#include "adaswarm/util/random.h"
 
 namespace adaswarm::swarm {
 
