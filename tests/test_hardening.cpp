@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
 #include "adaswarm/data/csv.h"
@@ -180,6 +181,37 @@ TEST(HardeningCheckpoint, TruncatedEmptyAndForeignFilesAreRefused) {
   ASSERT_NE(cd, std::string::npos);
   bad[cd + 42] = bad[cd + 43] = bad[cd + 44] = bad[cd + 45] = '\x7f';  // local header offset
   zip_error(write(dir / "offset.pt", bad));
+}
+
+// Finding 7, as a file: LibTorch gives a loaded storage the size its pickle
+// declares and the record's buffer, whatever its length, so a record cut short
+// was read past its end (util::storage_covers could not see it: nbytes comes
+// from the pickle). verify_zip_file now reads data.pkl's storages and compares
+// each with its record. The archive is rewritten with correct CRCs, as
+// fuzz_checkpoint_records does.
+TEST(HardeningCheckpoint, TensorRecordShorterThanItsPickleDeclaresIsRefused) {
+  TempDir dir("adaswarm_hardening");
+  saved_archive(dir / "base.pt");  // "weights": 64 floats, 256 bytes
+  caffe2::serialize::PyTorchStreamReader reader(dir / "base.pt");
+  std::vector<std::pair<std::string, std::string>> records;
+  std::string weights;
+  for (const auto& name : reader.getAllRecords()) {
+    auto [ptr, size] = reader.getRecord(name);
+    records.emplace_back(name, std::string(static_cast<const char*>(ptr.get()), size));
+    if (name.rfind("data/", 0) == 0 && size == 256) weights = name;
+  }
+  ASSERT_FALSE(weights.empty()) << "no 256-byte tensor record";
+  auto rewrite = [&](const std::string& path, size_t keep) {
+    caffe2::serialize::PyTorchStreamWriter writer(path);
+    for (const auto& [name, bytes] : records)
+      writer.writeRecord(name, bytes.data(), name == weights ? keep : bytes.size());
+    writer.writeEndOfFile();
+  };
+  rewrite(dir / "same.pt", 256);
+  EXPECT_NO_THROW(adaswarm::util::verify_zip_file(dir / "same.pt"));  // the rewrite itself is fine
+  rewrite(dir / "short.pt", 3);
+  const std::string msg = zip_error(dir / "short.pt");
+  EXPECT_NE(msg.find("short/" + weights + "' holds 3 bytes, its tensor declares 256"), std::string::npos) << msg;
 }
 
 // The input fuzz_checkpoint found: in a TorchScript class of the archive,
