@@ -397,8 +397,11 @@ TEST(OptimizerState, TruncatedCheckpointOnResumeIsNamedWithoutBacktrace) {
 }
 #endif
 
-// A file whose tensor records are shorter than the tensors they describe (LibTorch
-// 1.13 loads such a tensor without checking): refused before any read.
+// A tensor whose storage is shorter than the extent it describes is refused
+// before any read (util::storage_covers). Built in memory here; a *file* whose
+// record is shorter than its pickle declares gets a storage of the declared
+// size, which this check cannot see: util::verify_zip_file refuses such files
+// (HardeningCheckpoint.TensorRecordShorterThanItsPickleDeclaresIsRefused).
 TEST(OptimizerState, ShortTensorDataInAFileIsRefused) {
   auto shortened = [](at::Tensor t, size_t bytes) {
     t = t.clone();
@@ -429,5 +432,46 @@ TEST(OptimizerState, ShortTensorDataInAFileIsRefused) {
     ADD_FAILURE() << "a short record was loaded";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("shorter than the tensor"), std::string::npos) << e.what();
+  }
+}
+
+// fuzz_checkpoint_records (2026-12-01): the last best's shape B x C was multiplied
+// without an overflow check (UBSan: signed overflow); a shape whose product wraps
+// to the stored size, (2^62 + 1) x 4 = 4 mod 2^64, was even accepted.
+TEST(OptimizerState, SavedShapesWhoseProductOverflowsAreRefused) {
+  SwarmLoss loss(SwarmLossOptions::preset(Preset::Paper));
+  torch::serialize::OutputArchive good;
+  loss.save(good);
+  std::stringstream gs;
+  good.save_to(gs);
+  torch::serialize::InputArchive gin;
+  gin.load_from(gs);
+  torch::Tensor rng;
+  gin.read("swarm_loss/rng", rng);
+  c10::IValue options;
+  ASSERT_TRUE(gin.try_read("swarm_loss/options", options));
+  auto load_with = [&](std::vector<int64_t> shape, int64_t stored) {
+    torch::serialize::OutputArchive bad;
+    bad.write("swarm_loss/rng", rng);
+    bad.write("swarm_loss/options", options);
+    bad.write("swarm_loss/previous_shape", torch::tensor(shape, torch::kLong));
+    bad.write("swarm_loss/previous_best", torch::zeros({stored}));
+    std::stringstream bs;
+    bad.save_to(bs);
+    torch::serialize::InputArchive in;
+    in.load_from(bs);
+    SwarmLoss target(SwarmLossOptions::preset(Preset::Paper));
+    try {
+      target.load(in);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(loaded)");
+  };
+  EXPECT_EQ(load_with({2, 2}, 4), "(loaded)");  // the control: a consistent shape loads
+  const int64_t wraps = (int64_t{1} << 62) + 1;
+  for (const auto& shape : std::vector<std::vector<int64_t>>{{wraps, 4}, {4, wraps}, {INT64_MAX, INT64_MAX}, {-2, -2}}) {
+    const std::string m = load_with(shape, 4);
+    EXPECT_NE(m.find("the last best has the wrong size"), std::string::npos) << shape[0] << " x " << shape[1] << ": " << m;
   }
 }

@@ -243,6 +243,12 @@ std::vector<int64_t> long_vector(at::Tensor t) {
 [[noreturn]] void bad_state(const std::string& what) {
   throw std::runtime_error("swarm loss state in this checkpoint: " + what);
 }
+// a x b == n for positive a, b, without overflowing (the shapes come from a file).
+bool product_is(int64_t a, int64_t b, size_t n) {
+  if (a < 1 || b < 1) return false;
+  const auto ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+  return ub <= static_cast<uint64_t>(n) / ua && ua * ub == static_cast<uint64_t>(n);
+}
 }  // namespace
 
 void SwarmLoss::save(torch::serialize::OutputArchive& archive) const {
@@ -309,7 +315,7 @@ void SwarmLoss::load(torch::serialize::InputArchive& archive) {
     if (D < 1 || rows < 1 || rows > D || D % rows != 0)
       bad_state("the warm swarm's shape is malformed");
     const auto x = float_vector(tx), vel = float_vector(tv);
-    if (static_cast<int64_t>(x.size()) != P * D || static_cast<int64_t>(vel.size()) != P * D)
+    if (!product_is(P, D, x.size()) || !product_is(P, D, vel.size()))
       bad_state("the warm swarm's positions or velocities have the wrong size");
     swarm::SwarmOptions so = options.swarm();
     so.rows(rows).fitness_per_row(shape[3] != 0);
@@ -329,7 +335,7 @@ void SwarmLoss::load(torch::serialize::InputArchive& archive) {
     if (shape.size() != 2 || !archive.try_read("swarm_loss/previous_best", tp)) bad_state("the last best is incomplete");
     previous = float_vector(tp);
     prev_B = shape[0], prev_C = shape[1];
-    if (prev_B < 1 || prev_C < 1 || static_cast<int64_t>(previous.size()) != prev_B * prev_C)
+    if (!product_is(prev_B, prev_C, previous.size()))
       bad_state("the last best has the wrong size");
   }
 
