@@ -214,6 +214,46 @@ TEST(HardeningCheckpoint, TensorRecordShorterThanItsPickleDeclaresIsRefused) {
   EXPECT_NE(msg.find("short/" + weights + "' holds 3 bytes, its tensor declares 256"), std::string::npos) << msg;
 }
 
+// fuzz_checkpoint_records (2026-12-01): data.pkl with a memo index from nowhere
+// (LONG_BINPUT 0x5f5f6863) made LibTorch size its memo table to it, 25 GB.
+// verify_zip_file requires memo indices in sequence; the same pickle with the
+// index in sequence passes (the control).
+TEST(HardeningCheckpoint, PickleMemoIndexOutOfSequenceIsRefused) {
+  TempDir dir("adaswarm_hardening");
+  saved_archive(dir / "base.pt");
+  caffe2::serialize::PyTorchStreamReader reader(dir / "base.pt");
+  std::vector<std::pair<std::string, std::string>> records;
+  for (const auto& name : reader.getAllRecords()) {
+    auto [ptr, size] = reader.getRecord(name);
+    records.emplace_back(name, std::string(static_cast<const char*>(ptr.get()), size));
+  }
+  auto with_pickle = [&](const std::string& path, uint32_t index) {
+    caffe2::serialize::PyTorchStreamWriter writer(path);
+    for (auto [name, bytes] : records) {
+      if (name == "data.pkl") {
+        // the first BINPUT ('q', one-byte index 0, right after the first GLOBAL's
+        // two lines) becomes LONG_BINPUT ('r', four-byte index)
+        const size_t at = bytes.find("\nq\x00");
+        EXPECT_NE(at, std::string::npos);
+        std::string r = "r";
+        for (int k = 0; k < 4; ++k) r.push_back(static_cast<char>(index >> (8 * k) & 0xff));
+        bytes.replace(at + 1, 2, r);
+      }
+      writer.writeRecord(name, bytes.data(), bytes.size());
+    }
+    writer.writeEndOfFile();
+  };
+  with_pickle(dir / "inseq.pt", 0);
+  EXPECT_NO_THROW(adaswarm::util::verify_zip_file(dir / "inseq.pt"));
+  {
+    torch::serialize::InputArchive in;  // LibTorch reads the control too
+    EXPECT_NO_THROW(in.load_from(dir / "inseq.pt"));
+  }
+  with_pickle(dir / "memo.pt", 0x5f5f6863u);
+  const std::string msg = zip_error(dir / "memo.pt");
+  EXPECT_NE(msg.find("memo index 1600088163 out of sequence"), std::string::npos) << msg;
+}
+
 // The input fuzz_checkpoint found: in a TorchScript class of the archive,
 // "__parameters__" became "__pareartems__". LibTorch 1.13 loads it without a
 // CRC check and dies (SEGV in ScriptTypeParser::parseClassConstant);

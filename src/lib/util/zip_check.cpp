@@ -314,8 +314,15 @@ class Zip {
           break;
         }
         case 'G': take(8); other(); break;                        // BINFLOAT
-        case 'q': memo[le(1)] = st.empty() ? Value{} : st.back(); break;  // BINPUT
-        case 'r': memo[le(4)] = st.empty() ? Value{} : st.back(); break;  // LONG_BINPUT
+        case 'q': case 'r': {                                      // BINPUT, LONG_BINPUT
+          // Picklers number memo entries 0, 1, 2, ...; LibTorch sizes its memo
+          // table to the largest index, so an index from nowhere (fuzzed:
+          // 0x5f5f6863) made it allocate 25 GB.
+          const uint64_t id = le(op == 'q' ? 1 : 4);
+          if (id > memo.size()) bad(fmt::format("memo index {} out of sequence (next is {})", id, memo.size()));
+          memo[id] = st.empty() ? Value{} : st.back();
+          break;
+        }
         case 0x94: memo[memo.size()] = st.empty() ? Value{} : st.back(); break;  // MEMOIZE
         case 'h': case 'j': {                                      // BINGET, LONG_BINGET
           const auto it = memo.find(le(op == 'h' ? 1 : 4));
