@@ -4,6 +4,8 @@
 // optimizer untouched), per-group option checks, REMPSO's random factors, and
 // error messages without LibTorch backtraces (library and CLI).
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <sys/wait.h>
 #include <torch/torch.h>
 
@@ -397,6 +399,17 @@ TEST(OptimizerState, TruncatedCheckpointOnResumeIsNamedWithoutBacktrace) {
 }
 #endif
 
+namespace {
+// What `save` wrote, read back as a file would be (the records to tamper with).
+void reread(const std::function<void(torch::serialize::OutputArchive&)>& save, torch::serialize::InputArchive& in) {
+  torch::serialize::OutputArchive out;
+  save(out);
+  std::stringstream s;
+  out.save_to(s);
+  in.load_from(s);
+}
+}  // namespace
+
 // A tensor whose storage is shorter than the extent it describes is refused
 // before any read (util::storage_covers). Built in memory here; a *file* whose
 // record is shorter than its pickle declares gets a storage of the declared
@@ -413,20 +426,12 @@ TEST(OptimizerState, ShortTensorDataInAFileIsRefused) {
   EXPECT_TRUE(util::storage_covers(torch::Tensor()));
 
   SwarmLoss loss(SwarmLossOptions::preset(Preset::Paper));
-  torch::serialize::OutputArchive good;
-  loss.save(good);
-  std::stringstream gs;
-  good.save_to(gs);
   torch::serialize::InputArchive gin;
-  gin.load_from(gs);
+  reread([&](auto& a) { loss.save(a); }, gin);
   torch::Tensor rng;
   gin.read("swarm_loss/rng", rng);
-  torch::serialize::OutputArchive bad;
-  bad.write("swarm_loss/rng", shortened(rng, 8));  // 4 words claimed, 1 stored
-  std::stringstream bs;
-  bad.save_to(bs);
   torch::serialize::InputArchive in;
-  in.load_from(bs);
+  reread([&](auto& a) { a.write("swarm_loss/rng", shortened(rng, 8)); }, in);  // 4 words claimed, 1 stored
   try {
     loss.load(in);
     ADD_FAILURE() << "a short record was loaded";
@@ -440,26 +445,22 @@ TEST(OptimizerState, ShortTensorDataInAFileIsRefused) {
 // to the stored size, (2^62 + 1) x 4 = 4 mod 2^64, was even accepted.
 TEST(OptimizerState, SavedShapesWhoseProductOverflowsAreRefused) {
   SwarmLoss loss(SwarmLossOptions::preset(Preset::Paper));
-  torch::serialize::OutputArchive good;
-  loss.save(good);
-  std::stringstream gs;
-  good.save_to(gs);
   torch::serialize::InputArchive gin;
-  gin.load_from(gs);
+  reread([&](auto& a) { loss.save(a); }, gin);
   torch::Tensor rng;
   gin.read("swarm_loss/rng", rng);
   c10::IValue options;
   ASSERT_TRUE(gin.try_read("swarm_loss/options", options));
   auto load_with = [&](std::vector<int64_t> shape, int64_t stored) {
-    torch::serialize::OutputArchive bad;
-    bad.write("swarm_loss/rng", rng);
-    bad.write("swarm_loss/options", options);
-    bad.write("swarm_loss/previous_shape", torch::tensor(shape, torch::kLong));
-    bad.write("swarm_loss/previous_best", torch::zeros({stored}));
-    std::stringstream bs;
-    bad.save_to(bs);
     torch::serialize::InputArchive in;
-    in.load_from(bs);
+    reread(
+        [&](auto& bad) {
+          bad.write("swarm_loss/rng", rng);
+          bad.write("swarm_loss/options", options);
+          bad.write("swarm_loss/previous_shape", torch::tensor(shape, torch::kLong));
+          bad.write("swarm_loss/previous_best", torch::zeros({stored}));
+        },
+        in);
     SwarmLoss target(SwarmLossOptions::preset(Preset::Paper));
     try {
       target.load(in);

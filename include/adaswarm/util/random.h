@@ -23,6 +23,26 @@ inline uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
+/// One xoshiro256++ state transition, for one generator (uint64_t) or for
+/// lanes stepped together (GCC vector types): Rng, RngLanes8 and the PSO's
+/// register walk (swarm.cpp) all use this one.
+template <class U>
+inline void xoshiro_advance(U& s0, U& s1, U& s2, U& s3) {
+  const U t = s1 << 17;
+  s2 ^= s0;
+  s3 ^= s1;
+  s1 ^= s2;
+  s0 ^= s3;
+  s2 ^= t;
+  s3 = (s3 << 45) | (s3 >> 19);
+}
+/// xoshiro256++'s output, from s0 and s3 before the transition.
+template <class U>
+inline U xoshiro_output(const U& s0, const U& s3) {
+  const U x = s0 + s3;
+  return ((x << 23) | (x >> 41)) + s0;
+}
+
 class Rng {
  public:
   using result_type = uint64_t;
@@ -37,14 +57,8 @@ class Rng {
   static constexpr result_type max() { return std::numeric_limits<uint64_t>::max(); }
 
   result_type operator()() {
-    const uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
+    const uint64_t result = xoshiro_output(s_[0], s_[3]);
+    xoshiro_advance(s_[0], s_[1], s_[2], s_[3]);
     return result;
   }
   /// Uniform double in [0, 1).
@@ -58,7 +72,6 @@ class Rng {
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
 
  private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::array<uint64_t, 4> s_{};
 };
 
@@ -99,15 +112,8 @@ class RngLanes8 {
     const f64x8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo}, vspan = {span, span, span, span, span, span, span, span};
     const f64x8 scale = {0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53, 0x1.0p-53};
     for (int64_t k0 = 0; k0 < n; k0 += kLanes) {
-      const u64x8 x = a + e;
-      const u64x8 result = ((x << 23) | (x >> 41)) + a;
-      const u64x8 t = b << 17;
-      c ^= a;
-      e ^= b;
-      b ^= c;
-      a ^= e;
-      c ^= t;
-      e = (e << 45) | (e >> 19);
+      const u64x8 result = xoshiro_output(a, e);
+      xoshiro_advance(a, b, c, e);
       const f64x8 u = vlo + vspan * (__builtin_convertvector(result >> 11, f64x8) * scale);
       if (n - k0 >= kLanes) {
         std::memcpy(out + k0, &u, sizeof u);

@@ -53,22 +53,30 @@ ADASWARM_INLINE double frac_round(double x) {
 // accumulators (element d of a block into accumulator d % 4, a tail beyond the
 // last multiple of 4 into the first), then (a0 + a1) + (a2 + a3). Deterministic,
 // and the order every kernel below has always used.
-ADASWARM_INLINE double row_sum(const double* buf, int64_t D) {
-  constexpr int64_t B = 64;
+struct OrderedSum {
   double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (int64_t d0 = 0; d0 < D; d0 += B) {
-    const int64_t n = std::min<int64_t>(B, D - d0);
-    const double* b = buf + d0;
-    int64_t d = 0;
-    for (; d + 4 <= n; d += 4) {
-      a0 += b[d];
-      a1 += b[d + 1];
-      a2 += b[d + 2];
-      a3 += b[d + 3];
+  // Adds buf[0..n) (n a multiple of 64, or the row's last piece) in that order.
+  ADASWARM_INLINE void add(const double* buf, int64_t n) {
+    for (int64_t d0 = 0; d0 < n; d0 += 64) {
+      const int64_t m = std::min<int64_t>(64, n - d0);
+      const double* b = buf + d0;
+      int64_t d = 0;
+      for (; d + 4 <= m; d += 4) {
+        a0 += b[d];
+        a1 += b[d + 1];
+        a2 += b[d + 2];
+        a3 += b[d + 3];
+      }
+      for (; d < m; ++d) a0 += b[d];
     }
-    for (; d < n; ++d) a0 += b[d];
   }
-  return (a0 + a1) + (a2 + a3);
+  double total() const { return (a0 + a1) + (a2 + a3); }
+};
+
+ADASWARM_INLINE double row_sum(const double* buf, int64_t D) {
+  OrderedSum s;
+  s.add(buf, D);
+  return s.total();
 }
 
 // The elementwise terms of rows at a time: `rows_per_chunk(D)` rows of D values
@@ -102,24 +110,13 @@ ADASWARM_INLINE void rows_sum(const double* X, int64_t P, int64_t D, double* out
   static_assert(kChunk % 64 == 0, "pieces must hold whole 64-blocks");
   for (int64_t i = 0; i < P; ++i) {
     const double* x = X + i * D;
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    OrderedSum s;  // pieces of kChunk (a multiple of 64): the same blocks as row_sum
     for (int64_t c0 = 0; c0 < D; c0 += kChunk) {
       const int64_t m = std::min(kChunk, D - c0);
       terms(x + c0, m, buf, term);
-      for (int64_t d0 = 0; d0 < m; d0 += 64) {
-        const int64_t n = std::min<int64_t>(64, m - d0);
-        const double* b = buf + d0;
-        int64_t d = 0;
-        for (; d + 4 <= n; d += 4) {
-          a0 += b[d];
-          a1 += b[d + 1];
-          a2 += b[d + 2];
-          a3 += b[d + 3];
-        }
-        for (; d < n; ++d) a0 += b[d];
-      }
+      s.add(buf, m);
     }
-    out[i] = finish(i, (a0 + a1) + (a2 + a3));
+    out[i] = finish(i, s.total());
   }
 }
 

@@ -140,13 +140,7 @@ inline __attribute__((always_inline)) double pso_draws_body(Rng& rng, T* __restr
   auto step = [&](uint64_t& w0, uint64_t& w3) __attribute__((always_inline)) {
     w0 = s0;
     w3 = s3;
-    const uint64_t t = s1 << 17;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = s3 << 45 | s3 >> 19;
+    xoshiro_advance(s0, s1, s2, s3);
   };
   const double span = 1.0 - rlow;
   double sum_prev = 0.0;
@@ -170,11 +164,10 @@ inline __attribute__((always_inline)) double pso_draws_body(Rng& rng, T* __restr
     T* __restrict c = ks + d0;
 #pragma omp simd
     for (int64_t d = 0; d < n; ++d) {
-      // xoshiro256++'s output rotl(s0 + s3, 23) + s0; Rng::uniform(): its top
-      // 53 bits times 2^-53; then uniform(lo, hi).
-      const uint64_t x1 = a0[d] + a3[d], x2 = b0[d] + b3[d];
-      const uint64_t raw1 = (x1 << 23 | x1 >> 41) + a0[d];
-      const uint64_t raw2 = (x2 << 23 | x2 >> 41) + b0[d];
+      // xoshiro256++'s output; Rng::uniform(): its top 53 bits times 2^-53;
+      // then uniform(lo, hi).
+      const uint64_t raw1 = xoshiro_output(a0[d], a3[d]);
+      const uint64_t raw2 = xoshiro_output(b0[d], b3[d]);
       const double u1 = static_cast<double>(raw1 >> 11) * 0x1.0p-53;
       const double u2 = static_cast<double>(raw2 >> 11) * 0x1.0p-53;
       const T r1 = static_cast<T>(Unit ? u1 : rlow + span * u1);
