@@ -7,7 +7,13 @@
 // network (Adam on MSE vs AdaSwarm on a multi-well custom loss).
 // `bench/swarm_loss_py_bench.py` times the same search written in PyTorch ops
 // (our own port of the algorithm, not the public code) for the cross-language ratio.
-// Usage: bench_swarm_loss [repeats]
+// The same losses written with kernel_math (vectorisable cos and rounding)
+// show what a CustomKernel costs when its loop vectorises; the two-wavelength
+// phase loss of the `unwrap` use case (target [B, 2]: two wrapped phases) is
+// timed as a tensor callable and as a kernel.
+// Usage: bench_swarm_loss [repeats] [rows] [tsv]
+//   rows: the output's rows B (default 200; `unwrap` has 1024);
+//   tsv: print "key<TAB>microseconds" lines only (read by swarm_loss_py_bench.py).
 #include <fmt/core.h>
 #include <torch/torch.h>
 
@@ -15,8 +21,10 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "adaswarm/loss/kernel_math.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/allocator.h"
 #include "bench_timing.h"
@@ -70,6 +78,62 @@ CustomLossFn step_loss() {
   };
 }
 
+// The same two losses with kernel_math: loops the compiler vectorises.
+CustomKernel multi_well_fast_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * D;
+              float* o = out + i * D;
+#pragma omp simd
+              for (int64_t k = 0; k < D; ++k) {
+                const float r = x[k] - tp[k];
+                o[k] = 0.1f * r * r + 1.0f - kernel_math::cos(3.0f * r);
+              }
+            }
+          },
+          true};
+}
+CustomKernel step_fast_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * D;
+              float* o = out + i * D;
+#pragma omp simd
+              for (int64_t k = 0; k < D; ++k) o[k] = std::fabs(kernel_math::round_even(x[k]) - kernel_math::round_even(tp[k]));
+            }
+          },
+          true};
+}
+
+// The `unwrap` use case's loss: output d [B, 1], target the two wrapped phases
+// [B, 2]; sum_k (1 - cos(4 pi d / lambda_k - phi_k)), lambda = (1.0, 1.2).
+constexpr float kFourPi = 12.566370614359172f;
+CustomLossFn unwrap_loss() {
+  return [](const torch::Tensor& pos, const torch::Tensor& ph) {
+    auto p = ph.unsqueeze(0);
+    return (1.0 - torch::cos(pos * (kFourPi / 1.0f) - p.narrow(2, 0, 1))) +
+           (1.0 - torch::cos(pos * (kFourPi / 1.2f) - p.narrow(2, 1, 1)));
+  };
+}
+CustomKernel unwrap_fast_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
+            const float* f = ph.data_ptr<float>();  // [B, 2]
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * B;
+              float* o = out + i * B;
+#pragma omp simd
+              for (int64_t b = 0; b < B; ++b)
+                o[b] = (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.0f) - f[2 * b])) +
+                       (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.2f) - f[2 * b + 1]));
+            }
+          },
+          true};
+}
+
 CustomLossFn multi_well() {
   return [](const torch::Tensor& pos, const torch::Tensor& t) {
     auto r = pos - t.unsqueeze(0);
@@ -81,41 +145,63 @@ CustomLossFn multi_well() {
 int main(int argc, char** argv) {
   adaswarm::util::tune_malloc_for_training();
   const int repeats = argc > 1 ? std::max(5, std::atoi(argv[1])) : 200;
+  const int64_t B = argc > 2 ? std::max(1, std::atoi(argv[2])) : 200;
+  const bool tsv = argc > 3 && std::string(argv[3]) == "tsv";
   torch::set_num_threads(1);
   torch::manual_seed(0);
-  fmt::print("swarm loss bench: [200, 1] output, 20 particles x 40 iterations, 1 thread, repeats {}\n", repeats);
-  fmt::print("{:<58} {:>12} {:>12} {:>8} {:>8}\n", "what", "baseline", "ours", "ratio", "vs 7.8ms");
+  if (!tsv) {
+    fmt::print("swarm loss bench: [{}, 1] output, 20 particles x 40 iterations, 1 thread, repeats {}\n", B, repeats);
+    fmt::print("{:<58} {:>12} {:>12} {:>8} {:>8}\n", "what", "baseline", "ours", "ratio", "vs 7.8ms");
+  }
 
-  const int64_t B = 200;
   auto y = torch::randn({B, 1}, torch::requires_grad());
   auto t = torch::randn({B, 1}) * 3;
+  // Two wrapped phases per row for the unwrap loss.
+  auto phases = torch::rand({B, 2}) * (2 * 3.14159265f) - 3.14159265f;
   auto plain = [&] { plain_loss(LossKind::MSE, y, t).backward(); };
   const double base = median_seconds(plain, repeats * 5);
+  if (tsv) fmt::print("plain\t{:.3f}\n", base * 1e6);
 
   struct Arm {
-    std::string name;
+    std::string key, name;
     SwarmLossOptions options;
-    int custom;  // 0 built-in, 1 / 2 multi-well tensor callable / kernel, 3 / 4 step tensor / kernel
+    int custom;  // 0 built-in, 1 / 2 / 5 multi-well tensor / kernel / kernel_math, 3 / 4 / 6 step, 7 / 8 unwrap
   };
   std::vector<Arm> arms = {
-      {"swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
-      {"swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), 0},
-      {"custom multi-well kernel, per-element bests", search_20x40().loss(LossKind::Custom), 2},
-      {"custom multi-well kernel, per-row bests", search_20x40().loss(LossKind::Custom).bests(Bests::Row), 2},
-      {"custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
-      {"custom multi-well tensor callable, per-row", search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
-      {"custom step loss kernel, per-element", search_20x40().loss(LossKind::Custom), 4},
-      {"custom step loss tensor callable, per-element", search_20x40().loss(LossKind::Custom), 3},
+      {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
+      {"mse_row", "swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), 0},
+      {"mw_kernel", "custom multi-well kernel (std::cos), per-element", search_20x40().loss(LossKind::Custom), 2},
+      {"mw_fast", "custom multi-well kernel_math kernel, per-element", search_20x40().loss(LossKind::Custom), 5},
+      {"mw_fast_row", "custom multi-well kernel_math kernel, per-row",
+       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 5},
+      {"mw_tensor", "custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
+      {"mw_tensor_row", "custom multi-well tensor callable, per-row",
+       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
+      {"step_kernel", "custom step loss kernel (std::nearbyint), per-element", search_20x40().loss(LossKind::Custom), 4},
+      {"step_fast", "custom step loss kernel_math kernel, per-element", search_20x40().loss(LossKind::Custom), 6},
+      {"step_tensor", "custom step loss tensor callable, per-element", search_20x40().loss(LossKind::Custom), 3},
+      {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
+      {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
   };
   for (auto& arm : arms) {
     SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())
                    : arm.custom == 2 ? SwarmLoss(arm.options, multi_well_kernel())
                    : arm.custom == 3 ? SwarmLoss(arm.options, step_loss())
                    : arm.custom == 4 ? SwarmLoss(arm.options, step_kernel())
+                   : arm.custom == 5 ? SwarmLoss(arm.options, multi_well_fast_kernel())
+                   : arm.custom == 6 ? SwarmLoss(arm.options, step_fast_kernel())
+                   : arm.custom == 7 ? SwarmLoss(arm.options, unwrap_loss())
+                   : arm.custom == 8 ? SwarmLoss(arm.options, unwrap_fast_kernel())
                                      : SwarmLoss(arm.options);
-    auto swarm = [&] { sl(y, t).backward(); };
-    row(arm.name + " (fwd+bwd)", base, median_seconds(swarm, repeats));
+    const auto& target = arm.custom >= 7 ? phases : t;
+    auto swarm = [&] { sl(y, target).backward(); };
+    const double s = median_seconds(swarm, repeats);
+    if (tsv)
+      fmt::print("{}\t{:.3f}\n", arm.key, s * 1e6);
+    else
+      row(arm.name + " (fwd+bwd)", base, s);
   }
+  if (tsv) return 0;
 
   // Whole training steps of the 1-32-1 tanh network, full batch of 200.
   auto x = torch::linspace(-2, 2, B).unsqueeze(1);

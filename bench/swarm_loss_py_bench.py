@@ -9,8 +9,13 @@ what the same search costs when every iteration is a handful of tensor ops in
 Python, on the same machine, so that bench_swarm_loss's figures have an
 in-machine Python baseline beside the quoted 7.8 ms.
 
-Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats]   (Debian's python3-torch)
+Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats] [rows] [CPP_BENCH]
+  (Debian's python3-torch). rows: the output's rows B (default 200; the
+  `unwrap` use case has 1024). CPP_BENCH: the path of build/bench/bench_swarm_loss;
+  when given, the script runs it on the same shape and prints ours / Python
+  per loss (the in-script ratio of the use-case issue's per-step goal).
 """
+import subprocess
 import os
 import sys
 import time
@@ -41,6 +46,13 @@ def swarm_grad(y, t, loss, P=20, iters=40, eta=0.1, span=4.0, per_element=True, 
     return (cbar / eta) * (y - g) / (B * C)
 
 
+def unwrap(pos, phases):
+    """The `unwrap` use case's loss: d [P, B, 1] against two wrapped phases [B, 2]."""
+    p = phases.unsqueeze(0)
+    four_pi = 12.566370614359172
+    return (1.0 - torch.cos(pos * (four_pi / 1.0) - p[..., 0:1])) + (1.0 - torch.cos(pos * (four_pi / 1.2) - p[..., 1:2]))
+
+
 def median_seconds(fn, repeats, warmup=5):
     for _ in range(warmup):
         fn()
@@ -55,10 +67,13 @@ def median_seconds(fn, repeats, warmup=5):
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    cpp = sys.argv[3] if len(sys.argv) > 3 else None
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
-    y = torch.randn(200, 1)
-    t = torch.randn(200, 1) * 3
+    y = torch.randn(rows, 1)
+    t = torch.randn(rows, 1) * 3
+    phases = torch.rand(rows, 2) * (2 * 3.14159265) - 3.14159265
     yg = y.clone().requires_grad_(True)
 
     def plain():
@@ -66,14 +81,29 @@ def main():
         torch.nn.functional.mse_loss(yg, t).backward()
 
     base = median_seconds(plain, repeats * 5)
-    print(f"PyTorch {torch.__version__}, 1 thread, [200, 1] output, 20 particles x 40 iterations, repeats {repeats}")
+    print(f"PyTorch {torch.__version__}, 1 thread, [{rows}, 1] output, 20 particles x 40 iterations, repeats {repeats}")
     print(f"{'what':<52} {'time':>10} {'vs plain MSE':>13}")
     print(f"{'plain MSE fwd+bwd (autograd)':<52} {base * 1e6:>8.1f} us {1.0:>12.2f}x")
-    for name, loss, pe in (("swarm MSE, per-element bests", mse, True), ("swarm MSE, per-row bests", mse, False),
-                           ("swarm multi-well, per-element bests", multi_well, True),
-                           ("swarm multi-well, per-row bests", multi_well, False)):
-        s = median_seconds(lambda: swarm_grad(y, t, loss, per_element=pe, gen=gen), repeats)
+    # Each Python case and the C++ bench's keys (bench_swarm_loss ... tsv) of the same loss.
+    cases = (("swarm MSE, per-element bests", mse, t, True, ("mse",)),
+             ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
+             ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast")),
+             ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row")),
+             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast")))
+    py = {}
+    for name, loss, target, pe, keys in cases:
+        s = median_seconds(lambda: swarm_grad(y, target, loss, per_element=pe, gen=gen), repeats)
+        py[name] = s
         print(f"{name:<52} {s * 1e6:>8.1f} us {s / base:>12.2f}x")
+    if not cpp:
+        return
+    out = subprocess.run([cpp, str(max(5, repeats)), str(rows), "tsv"], check=True, capture_output=True,
+                         text=True).stdout
+    ours = {k: float(v) * 1e-6 for k, v in (line.split("\t") for line in out.splitlines() if line)}
+    print(f"\nours (C++, {cpp}) on the same shape; Python / ours (the goal: >= 20x)")
+    for name, _, _, _, keys in cases:
+        for k in keys:
+            print(f"{name + ' -> ' + k:<60} {ours[k] * 1e6:>9.1f} us {py[name] / ours[k]:>7.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+// Element-wise maths for CustomKernel loops that the compiler can vectorise.
+//
+// A CustomKernel (swarm_loss.h) evaluates a loss on every candidate of every
+// swarm iteration: P x B x C elements, (iterations + 1) times per step. Calls
+// of std::cos or std::nearbyint in such a loop are scalar library calls (GCC
+// does not vectorise them without -ffast-math), and they made a hand-written
+// kernel slower than the same loss as LibTorch ops (docs/benchmarks.md). The
+// functions here are inline, branch-free and use only + - * and selects, so a
+// loop of them under `#pragma omp simd` (or -O3) compiles to vector code at any
+// ISA, including the baseline x86-64 one. They do not depend on -ffast-math
+// (they need IEEE arithmetic and the default rounding mode).
+//
+// Header-only, no LibTorch. Tests: tests/test_kernel_math.cpp.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace adaswarm::kernel_math {
+
+namespace detail {
+inline uint32_t bits_of(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+inline float float_of(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+}  // namespace detail
+
+/// x rounded to the nearest integer, ties to even: std::nearbyint(x) in the
+/// default rounding mode, for every float (zeros keep their sign, NaN and
+/// infinities pass through; tested against std::nearbyint).
+inline float round_even(float x) {
+  // For |x| < 2^23, |x| + 2^23 lies in [2^23, 2^24), where floats are the
+  // integers: the addition rounds |x| to an integer (ties to even, as 2^23 is
+  // even) and the subtraction is exact; the sign is x's (round(-0.3) is -0).
+  // Larger floats are integers already. Selects by bit masks, as below.
+  constexpr float kTwo23 = 8388608.0f;
+  const float a = std::fabs(x);
+  const uint32_t xb = detail::bits_of(x);
+  const uint32_t rb = detail::bits_of((a + kTwo23) - kTwo23) | (xb & 0x80000000u);
+  const uint32_t small = uint32_t{0} - static_cast<uint32_t>(a < kTwo23);
+  return detail::float_of((rb & small) | (xb & ~small));
+}
+
+/// cos(x) for float x with |x| <= 8192 (the reduction's domain): within
+/// 1.5e-7 of the exact cosine (tested on a dense grid and at the edges), all in
+/// float so that a loop runs at the full float vector width. For |x| > 8192,
+/// NaN and infinities it returns NaN: use std::cos there.
+inline float cos(float x);
+
+/// sin(x), same domain and accuracy as cos.
+inline float sin(float x);
+
+namespace detail {
+constexpr float kDomain = 8192.0f;
+
+// sin(r), cos(r) for |r| <= pi/4 (a little more after rounding): Taylor
+// polynomials to r^9 / r^12 (truncation below 2e-9 there).
+inline float sin_poly(float r) {
+  const float z = r * r;
+  return r + r * z * (-1.0f / 6 + z * (1.0f / 120 + z * (-1.0f / 5040 + z * (1.0f / 362880))));
+}
+inline float cos_poly(float r) {
+  const float z = r * r;
+  return 1.0f + z * (-0.5f + z * (1.0f / 24 + z * (-1.0f / 720 + z * (1.0f / 40320 + z * (-1.0f / 3628800)))));
+}
+
+// sin(x) by quadrant, q = round(x 2/pi), r = x - q pi/2 (Cody-Waite: pi/2 in
+// three parts; the first has 8 significant bits, so q kP1 is exact for
+// |q| < 2^16, which |x| <= 8192 keeps), then sin(x + shift pi/2) for shift 0
+// (sin) or 1 (cos). Quadrant and selects with bit masks: no float-to-int
+// conversion (undefined for NaN) and no branch (which would stop
+// vectorisation; GCC does not if-convert the ternary form here).
+inline float sin_shifted(float x, uint32_t shift) {
+  constexpr float kTwoOverPi = 0.636619772f;
+  constexpr float kP1 = 1.5703125f;
+  constexpr float kP2 = 4.837512969970703125e-4f;
+  constexpr float kP3 = 7.54978995489188216e-8f;
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: rounds to an integer
+  const float shifted = x * kTwoOverPi + kMagic;
+  const float q = shifted - kMagic;
+  const uint32_t quadrant = bits_of(shifted) + shift;  // low bits: q + shift
+  const float r = ((x - q * kP1) - q * kP2) - q * kP3;
+  const uint32_t odd = uint32_t{0} - (quadrant & 1u);  // all ones: cos r
+  uint32_t vb = (bits_of(cos_poly(r)) & odd) | (bits_of(sin_poly(r)) & ~odd);
+  vb ^= (quadrant & 2u) << 30;  // the sign bit
+  // Outside the domain (and for NaN, infinities): NaN, never a wrong number.
+  const uint32_t outside = uint32_t{0} - static_cast<uint32_t>(!(std::fabs(x) <= kDomain));
+  return float_of(vb | (outside & 0x7fc00000u));
+}
+}  // namespace detail
+
+inline float cos(float x) { return detail::sin_shifted(x, 1); }
+inline float sin(float x) { return detail::sin_shifted(x, 0); }
+
+}  // namespace adaswarm::kernel_math
