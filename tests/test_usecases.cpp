@@ -209,6 +209,42 @@ TEST(Usecases, ShortRunsOfClaimedWinsBeatTheUntrainedNetwork) {
   EXPECT_TRUE(std::isnan(run_one(task("multiwell"), Arm::Adam, 1, 0.1).blind_share));  // no swarm, no share
 }
 
+// The kernel forms (usecases --kernels) compute the tensor losses to float
+// rounding, including candidates beyond kernel_math's cos domain (recomputed
+// with std::cos), and a short kernel run of a claimed win still wins.
+TEST(Usecases, KernelFormsEqualTheTensorLosses) {
+  for (const char* key : {"multiwell", "multiwell-hard", "step", "unwrap", "tof"}) {
+    const auto& t = task(key);
+    ASSERT_TRUE(static_cast<bool>(t.kernel.fn)) << key;
+    const auto d = t.generate(3);
+    const auto target = d.target_train.to(at::kFloat).contiguous();
+    const int64_t B = target.size(0), P = 6;
+    torch::manual_seed(5);
+    auto pos = (torch::randn({P, B, 1}) * 3 + (std::string(key) == "tof" ? 10.0 : 0.0)).contiguous();
+    pos[0][0][0] = 20000.0f;  // beyond kernel_math's domain for every scale here
+    pos[1][1][0] = -15000.5f;
+    std::vector<float> out(static_cast<size_t>(P * B));
+    t.kernel.fn(pos.data_ptr<float>(), P, B, 1, target, out.data());
+    const auto want = t.loss(pos, target).reshape({P, B});
+    const auto got = torch::from_blob(out.data(), {P, B}, at::kFloat);
+    EXPECT_FALSE(got.isnan().any().item<bool>()) << key;
+    // Out of the domain the cos argument reaches 2.5e5 rad, where one float ulp is
+    // 0.016 rad: the two forms round it differently.
+    EXPECT_LE((got - want).abs().max().item<double>(), 0.1) << key;
+    // Inside the domain the agreement is that of float arithmetic.
+    const auto inner = (got - want).abs().narrow(0, 2, P - 2).max().item<double>();
+    EXPECT_LE(inner, 1e-5) << key;
+  }
+  EXPECT_FALSE(static_cast<bool>(task("simulator").kernel.fn));
+  const auto r = run_one(task("unwrap"), Arm::AdaSwarm, 1, 0.5, "", true);
+  const auto plain = run_one(task("unwrap"), Arm::AdaSwarm, 1, 0.5, "", false);
+  EXPECT_LT(r.error, 0.5 * r.untrained_error);
+  EXPECT_NE(r.error, plain.error);  // the kernel was used (other rounding, other trajectory)
+  UsecasesConfig a, b;
+  b.kernels = true;
+  EXPECT_NE(fingerprint(a), fingerprint(b));  // resume refuses to mix them
+}
+
 TEST(Usecases, RunnerIsIndependentOfJobsAndResumes) {
   adaswarm::testing::TempDir dir("usecases");
   UsecasesConfig c;

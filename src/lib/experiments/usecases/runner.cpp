@@ -70,7 +70,10 @@ std::vector<Arm> all_arms() {
 }
 bool is_swarm_arm(Arm a) { return a == Arm::AdaSwarm || a == Arm::AdaSwarmTargets || a == Arm::AdaSwarmSearch; }
 
-std::string fingerprint(const UsecasesConfig& c) { return fmt::format("usecases-v1;epoch_scale={}", c.epoch_scale); }
+std::string fingerprint(const UsecasesConfig& c) {
+  // Kernels change the swarm arms' trajectories; the default keeps the old fingerprint.
+  return fmt::format("usecases-v1;epoch_scale={}{}", c.epoch_scale, c.kernels ? ";kernels=1" : "");
+}
 
 std::string RunResult::key() const { return fmt::format("{}/{}/{}", task, arm, seed); }
 
@@ -118,7 +121,8 @@ void write_field(const std::string& path, const TaskData& d, const at::Tensor& p
 
 }  // namespace
 
-RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale, const std::string& fields_path) {
+RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale, const std::string& fields_path,
+                  bool kernels) {
   if (!task.applies(arm))
     throw std::invalid_argument(fmt::format("arm {} does not apply to task {}", to_string(arm), task.key));
   const auto t0 = std::chrono::steady_clock::now();
@@ -141,9 +145,11 @@ RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale, 
   std::unique_ptr<torch::optim::Optimizer> opt;
   std::optional<SwarmLoss> swarm_loss;
   if (is_swarm_arm(arm) || arm == Arm::Constant) {
-    auto o = std::make_unique<optim::AdaSwarm>(net->parameters(),
-                                               optim::AdaSwarmOptions(task.lr).swarm(swarm_options(arm, swarm_seed)),
-                                               arm == Arm::Constant ? constant_loss() : task.loss);
+    const auto so = optim::AdaSwarmOptions(task.lr).swarm(swarm_options(arm, swarm_seed));
+    auto o = arm != Arm::Constant && kernels && task.kernel.fn
+                 ? std::make_unique<optim::AdaSwarm>(net->parameters(), so, task.kernel)
+                 : std::make_unique<optim::AdaSwarm>(net->parameters(), so,
+                                                     arm == Arm::Constant ? constant_loss() : task.loss);
     swarm_loss.emplace(o->loss());
     opt = std::move(o);
   } else {
@@ -327,7 +333,7 @@ Outcome run_usecases(const UsecasesConfig& config) {
         fields_dir.empty() || j.seed != config.first_seed
             ? std::string()
             : (std::filesystem::path(fields_dir) / fmt::format("{}_{}.csv", task.key, to_string(j.arm))).string();
-    auto r = run_one(task, j.arm, j.seed, config.epoch_scale, fields);
+    auto r = run_one(task, j.arm, j.seed, config.epoch_scale, fields, config.kernels);
     if (!runs_path.empty()) util::append_line(runs_path, to_json(r, fp).dump());
     {
       std::lock_guard<std::mutex> lock(mutex);

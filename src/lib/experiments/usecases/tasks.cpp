@@ -10,6 +10,7 @@
 #include "adaswarm/data/tabular.h"
 #include "adaswarm/data/uci.h"
 #include "adaswarm/experiments/usecases.h"
+#include "adaswarm/loss/kernel_math.h"
 #include "adaswarm/util/random.h"
 
 namespace adaswarm::experiments::usecases {
@@ -155,6 +156,82 @@ constexpr double kDesiredMax = 1.8;
 constexpr int64_t kSimTrain = 512, kSimTest = 512, kSurrogateSamples = 2048, kSurrogateSteps = 1000;
 constexpr double kSurrogateU = 4.5;
 
+// ---- kernel forms (Task::kernel, `usecases --kernels`) ---------------------------
+// The element-wise losses as loops over [P, B, C] floats with kernel_math (the
+// compiler vectorises them). kernel_math::cos is NaN beyond |x| = 8192 (a wildly
+// wrong candidate can get there): such elements are recomputed with std::cos
+// in a second pass, so the kernel is NaN only where the tensor loss is.
+template <typename Fast, typename Exact>
+void elementwise(int64_t n, float* out, Fast fast, Exact exact) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) out[k] = fast(k);
+  for (int64_t k = 0; k < n; ++k)
+    if (std::isnan(out[k])) out[k] = exact(k);
+}
+
+CustomKernel multiwell_kernel(double a_in, double k_in) {
+  const float a = static_cast<float>(a_in), kk = static_cast<float>(k_in);
+  return {[a, kk](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const auto t = target.to(at::kFloat).contiguous();
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * D;
+              elementwise(
+                  D, out + i * D,
+                  [&](int64_t j) {
+                    const float r = x[j] - tp[j];
+                    return a * r * r + 1.0f - kernel_math::cos(kk * r);
+                  },
+                  [&](int64_t j) {
+                    const float r = x[j] - tp[j];
+                    return a * r * r + 1.0f - std::cos(kk * r);
+                  });
+            }
+          },
+          true};
+}
+
+CustomKernel step_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const auto t = target.to(at::kFloat).contiguous();
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * D;
+              float* o = out + i * D;
+#pragma omp simd
+              for (int64_t j = 0; j < D; ++j)
+                o[j] = std::fabs(kernel_math::round_even(x[j]) - kernel_math::round_even(tp[j]));
+            }
+          },
+          true};
+}
+
+// sum_k (1 - cos(4 pi d / lambda_k - phi_k)) for d [P, B, 1], phases [B, 2]
+// (both phase tasks have two wavelengths; written out so that the loop vectorises).
+CustomKernel two_wavelength_kernel(const std::vector<double>& lambdas) {
+  if (lambdas.size() != 2) throw std::logic_error("two_wavelength_kernel: two wavelengths expected");
+  const float s0 = static_cast<float>(4 * kPi / lambdas[0]), s1 = static_cast<float>(4 * kPi / lambdas[1]);
+  return {[s0, s1](const float* pos, int64_t P, int64_t B, int64_t, const at::Tensor& phases, float* out) {
+            const auto ph = phases.to(at::kFloat).contiguous();
+            const float* f = ph.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i) {
+              const float* x = pos + i * B;
+              elementwise(
+                  B, out + i * B,
+                  [&](int64_t b) {
+                    return (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) +
+                           (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
+                  },
+                  [&](int64_t b) {
+                    return (1.0f - std::cos(x[b] * s0 - f[2 * b])) + (1.0f - std::cos(x[b] * s1 - f[2 * b + 1]));
+                  });
+            }
+          },
+          true};
+}
+
 Task base(const std::string& key, const std::string& title) {
   Task t;
   t.key = key;
@@ -179,6 +256,7 @@ Task multiwell(const std::string& key, double a, double k) {
     auto r = pos - tg.unsqueeze(0);
     return a * r * r + 1.0 - torch::cos(k * r);
   };
+  t.kernel = multiwell_kernel(a, k);
   t.error = [](const at::Tensor& y, const TaskData& d) { return rmse(y, d.target_test); };
   t.error_name = "RMSE(y - t)";
   return t;
@@ -197,6 +275,7 @@ Task step_task() {
   t.loss = [](const at::Tensor& pos, const at::Tensor& tg) {
     return (torch::round(pos) - torch::round(tg).unsqueeze(0)).abs();
   };
+  t.kernel = step_kernel();
   t.make_surrogate = [](const TaskData&, uint64_t) -> SurrogateFn {
     return [](const at::Tensor& y, const at::Tensor& tg) { return (y - tg).abs().mean(); };
   };
@@ -251,6 +330,7 @@ Task phase_task(const std::string& key, const std::string& title, const std::str
   t.loss = [lambdas](const at::Tensor& pos, const at::Tensor& phases) {
     return two_wavelength_loss(pos, phases, lambdas);
   };
+  t.kernel = two_wavelength_kernel(lambdas);
   t.error = [](const at::Tensor& y, const TaskData& d) { return rmse(y, d.truth_test); };
   return t;
 }
