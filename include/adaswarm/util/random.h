@@ -23,6 +23,15 @@ inline uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
+// GCC warns (-Wpsabi) that passing a 512-bit vector type by value has another
+// ABI with and without AVX-512. These templates are inline and every
+// translation unit compiles them with the same (baseline) flags, also when the
+// caller is an AVX-512 target function, so every copy has the same ABI; the
+// warning is silenced for them only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 /// One xoshiro256++ state transition, for one generator (uint64_t) or for
 /// lanes stepped together (GCC vector types): Rng, RngLanes8 and the PSO's
 /// register walk (swarm.cpp) all use this one.
@@ -42,6 +51,9 @@ inline U xoshiro_output(const U& s0, const U& s3) {
   const U x = s0 + s3;
   return ((x << 23) | (x >> 41)) + s0;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 class Rng {
  public:
