@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/optim/torch_compat.h"
 #include "adaswarm/swarm/gradient.h"
 #include "adaswarm/util/errors.h"
 #include "adaswarm/util/tensor_check.h"
@@ -475,4 +476,126 @@ TEST(OptimizerState, SavedShapesWhoseProductOverflowsAreRefused) {
     const std::string m = load_with(shape, 4);
     EXPECT_NE(m.find("the last best has the wrong size"), std::string::npos) << shape[0] << " x " << shape[1] << ": " << m;
   }
+}
+
+// ---- LibTorch 1.x / 2.x compatibility (include/adaswarm/optim/torch_compat.h) ----
+
+TEST(TorchCompat, StateKeyIsTheOneLibTorchsOwnOptimizersUse) {
+  auto w = torch::randn({3}, torch::requires_grad());
+  torch::optim::Adam adam({w}, torch::optim::AdamOptions(0.1));
+  w.mutable_grad() = torch::ones({3});
+  adam.step();
+  ASSERT_EQ(adam.state().size(), 1u);
+  EXPECT_NE(adam.state().find(optim::state_key(w)), adam.state().end());
+  auto other = torch::randn({3});
+  EXPECT_EQ(adam.state().find(optim::state_key(other)), adam.state().end());
+}
+
+// LibTorch 2.x's zero_grad() sets gradients to none: such a parameter takes no
+// step and gets no state, while the others follow Adam.
+TEST(TorchCompat, ParametersWithoutGradientTakeNoStep) {
+  torch::manual_seed(2);
+  auto a = torch::randn({4}, torch::requires_grad()), b = torch::randn({2, 2}, torch::requires_grad());
+  auto a2 = a.detach().clone().requires_grad_(true);
+  const auto b0 = b.detach().clone();
+  AdaSwarm ours({a, b}, AdaSwarmOptions(0.05));
+  torch::optim::Adam adam({a2}, torch::optim::AdamOptions(0.05));
+  for (int i = 0; i < 3; ++i) {
+    const auto g = torch::randn({4});
+    a.mutable_grad() = g.clone();
+    a2.mutable_grad() = g.clone();
+    b.mutable_grad() = at::Tensor();  // what zero_grad(set_to_none=true) leaves
+    ours.step();
+    adam.step();
+  }
+  EXPECT_TRUE(torch::equal(b, b0));
+  EXPECT_TRUE(torch::allclose(a, a2, 1e-6, 1e-7));
+  EXPECT_EQ(ours.state().size(), 1u);
+  EXPECT_EQ(ours.state().find(optim::state_key(b)), ours.state().end());
+}
+
+// An optimizer file keys its parameter states by address strings: hexadecimal
+// from LibTorch 1.x ("0x55d0..."), decimal from 2.x. A file in the other form
+// (written here by hand, as the other version writes it) loads and continues
+// exactly like the file this version wrote.
+TEST(TorchCompat, FilesOfEitherKeyFormLoad) {
+  const Data d = data();
+  torch::manual_seed(5);
+  Net a;
+  AdaSwarm oa(a.parameters(), AdaSwarmOptions(0.02));
+  train(a, oa, d, 3);
+  std::stringstream model;
+  torch::save(std::make_shared<Net>(a), model);
+  const std::string native = save_optimizer(oa);
+
+  // Rewrite: every key in the form the other LibTorch writes.
+  auto other_form = [](const std::string& key) {
+    if (key.rfind("0x", 0) == 0) return std::to_string(std::stoull(key, nullptr, 16));
+    std::ostringstream os;
+    os << reinterpret_cast<const void*>(static_cast<uintptr_t>(std::stoull(key)));
+    return os.str();
+  };
+  std::string rewritten;
+  {
+    std::istringstream in_bytes(native);
+    torch::serialize::InputArchive in, state_in, groups_in;
+    in.load_from(in_bytes);
+    torch::serialize::OutputArchive out, state_out, groups_out;
+    out.write("pytorch_version", c10::IValue("1.5.0"));
+    in.read("state", state_in);
+    for (const auto& key : state_in.keys()) {
+      torch::serialize::InputArchive one;
+      state_in.read(key, one);
+      optim::AdaSwarmParamState ps;
+      ps.serialize(one);
+      torch::serialize::OutputArchive one_out;
+      ps.serialize(one_out);
+      state_out.write(other_form(key), one_out);
+    }
+    out.write("state", state_out);
+    in.read("param_groups", groups_in);
+    std::vector<std::pair<std::vector<std::string>, std::unique_ptr<torch::optim::OptimizerOptions>>> groups;
+    torch::optim::detail::serialize<AdaSwarmOptions>(groups_in, groups);
+    groups_out.write("param_groups/size", torch::tensor(static_cast<int64_t>(groups.size())));
+    for (size_t g = 0; g < groups.size(); ++g) {
+      torch::serialize::OutputArchive group, options;
+      group.write("params/size", torch::tensor(static_cast<int64_t>(groups[g].first.size())));
+      for (size_t i = 0; i < groups[g].first.size(); ++i)
+        group.write("params/" + std::to_string(i), c10::IValue(other_form(groups[g].first[i])));
+      static_cast<const AdaSwarmOptions&>(*groups[g].second).serialize(options);
+      group.write("options", options);
+      groups_out.write("param_groups/" + std::to_string(g), group);
+    }
+    out.write("param_groups", groups_out);
+    oa.loss().save(out);
+    std::ostringstream out_bytes;
+    out.save_to(out_bytes);
+    rewritten = out_bytes.str();
+  }
+  auto first_key = [](const std::string& bytes) {
+    std::istringstream ss(bytes);
+    torch::serialize::InputArchive in, st;
+    in.load_from(ss);
+    in.read("state", st);
+    const auto keys = st.keys();
+    return keys.empty() ? std::string() : keys.front();
+  };
+  const bool native_hex = first_key(native).rfind("0x", 0) == 0;
+  ASSERT_NE(native_hex, first_key(rewritten).rfind("0x", 0) == 0) << first_key(native) << " " << first_key(rewritten);
+  EXPECT_EQ(native_hex, (std::is_same_v<optim::StateKey, std::string>)) << "LibTorch " << TORCH_VERSION;
+
+  auto continue_from = [&](const std::string& bytes) {
+    model.seekg(0);
+    auto b = std::make_shared<Net>();
+    torch::load(b, model);
+    AdaSwarm ob(b->parameters(), AdaSwarmOptions(0.02));
+    load_optimizer(ob, bytes);
+    EXPECT_EQ(ob.state().size(), b->parameters().size());
+    train(*b, ob, d, 4);
+    return b;
+  };
+  auto from_native = continue_from(native), from_other = continue_from(rewritten);
+  train(a, oa, d, 4);
+  EXPECT_TRUE(same_parameters(a, *from_native));
+  EXPECT_TRUE(same_parameters(a, *from_other));
 }

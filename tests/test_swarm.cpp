@@ -1,5 +1,8 @@
 // The swarm engine: update equations against hand-computed values, momentum,
 // rotations, convergence on known optima, determinism and option checks.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // RngLanes8's vector helpers, as in src/lib/swarm/swarm.cpp
+#endif
 #include <gtest/gtest.h>
 
 #include <algorithm>

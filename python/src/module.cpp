@@ -19,6 +19,7 @@
 
 #include "adaswarm/loss/swarm_loss.h"
 #include "adaswarm/optim/adaswarm.h"
+#include "adaswarm/optim/torch_compat.h"
 #include "adaswarm/pgso/functions.h"
 #include "adaswarm/pgso/gso.h"
 
@@ -325,7 +326,7 @@ class PyAdaSwarm {
 
   /// Adam's state of one parameter (the C++ tensors themselves), or None before its first step.
   py::object param_state(const at::Tensor& p) const {
-    auto it = opt_->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    auto it = opt_->state().find(adaswarm::optim::state_key(p));
     if (it == opt_->state().end()) return py::none();
     const auto& st = static_cast<const adaswarm::optim::AdaSwarmParamState&>(*it->second);
     py::dict d;

@@ -27,7 +27,7 @@ inline uint64_t splitmix64(uint64_t& x) {
 // ABI with and without AVX-512. These templates are inline and every
 // translation unit compiles them with the same (baseline) flags, also when the
 // caller is an AVX-512 target function, so every copy has the same ABI; the
-// warning is silenced for them only.
+// warning is silenced for them and their callers in this header (RngLanes8::fill).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -51,9 +51,6 @@ inline U xoshiro_output(const U& s0, const U& s3) {
   const U x = s0 + s3;
   return ((x << 23) | (x >> 41)) + s0;
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 class Rng {
  public:
@@ -160,5 +157,8 @@ class RngLanes8 {
  private:
   alignas(64) uint64_t s0_[kLanes], s1_[kLanes], s2_[kLanes], s3_[kLanes];
 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace adaswarm

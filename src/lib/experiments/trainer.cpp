@@ -616,6 +616,12 @@ void Trainer::Impl::setup() {
         "device '{}' requested but this LibTorch build sees no CUDA device (build against a CUDA LibTorch)", c.device));
   if (!I.device.is_cpu() && !I.device.is_cuda())
     throw std::invalid_argument(fmt::format("device '{}' is not supported (cpu or cuda)", c.device));
+  if (I.device.is_cuda()) {
+    // Same seed, same weights on the GPU too (and an exact resume): deterministic
+    // cuDNN kernels, no autotuning (docs/vision.md).
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
   I.loss_kind = loss_from_string(c.loss);
   if (I.loss_kind == LossKind::BCE)
     throw std::invalid_argument("loss 'bce' expects probabilities; the models output logits: use bce-logits");

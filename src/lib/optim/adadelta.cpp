@@ -2,6 +2,8 @@
 
 #include <torch/serialize/archive.h>
 
+#include "adaswarm/optim/torch_compat.h"
+
 namespace adaswarm::optim {
 
 AdaDeltaOptions::AdaDeltaOptions(double lr) : lr_(lr) {}
@@ -68,7 +70,7 @@ torch::Tensor AdaDelta::step(LossClosure closure) {
       if (!p.grad().defined()) continue;
       auto grad = p.grad();
       TORCH_CHECK(!grad.is_sparse(), "AdaDelta does not support sparse gradients");
-      auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const auto key = state_key(p);
       auto it = state_.find(key);
       if (it == state_.end()) {
         auto st = std::make_unique<AdaDeltaParamState>();

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "adaswarm/optim/torch_compat.h"
 #include "adaswarm/util/tensor_check.h"
 
 #include <cmath>
@@ -168,10 +169,10 @@ torch::Tensor AdaSwarm::step(LossClosure closure) {
     const auto& options = group_options(group, gi);
     const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
     for (auto& p : group.params()) {
-      if (!p.grad().defined()) continue;
+      if (!p.grad().defined()) continue;  // no gradient (zero_grad(set_to_none), LibTorch 2.x's default): no step
       auto grad = p.grad();
       TORCH_CHECK(!grad.is_sparse(), "AdaSwarm does not support sparse gradients");
-      auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const auto key = state_key(p);
       auto it = state_.find(key);
       if (it == state_.end()) {
         auto st = std::make_unique<AdaSwarmParamState>();
@@ -229,6 +230,22 @@ std::string describe_other_optimizer(torch::serialize::InputArchive& archive) {
   if (has("betas") && v.isTuple()) return "torch::optim::Adam's or AdamW's";
   return "";
 }
+/// The per-parameter states of an optimizer file, by the keys the file itself
+/// uses (its param groups name the same strings). Read here rather than by
+/// LibTorch's helper so that a file's keys need not parse as this LibTorch's
+/// key type: files of LibTorch 1.x (hex addresses) and 2.x (decimal) both load.
+ska::flat_hash_map<std::string, std::unique_ptr<torch::optim::OptimizerParamState>> read_param_states(
+    torch::serialize::InputArchive& archive) {
+  ska::flat_hash_map<std::string, std::unique_ptr<torch::optim::OptimizerParamState>> states;
+  for (const std::string& key : archive.keys()) {
+    torch::serialize::InputArchive one;
+    archive.read(key, one);
+    auto st = std::make_unique<AdaSwarmParamState>();
+    st->serialize(one);
+    states[key] = std::move(st);
+  }
+  return states;
+}
 }  // namespace
 
 void AdaSwarm::load(torch::serialize::InputArchive& archive) {
@@ -256,7 +273,7 @@ void AdaSwarm::load(torch::serialize::InputArchive& archive) {
   try {
     torch::serialize::InputArchive state_archive, groups_archive;
     archive.read("state", state_archive);
-    torch::optim::detail::serialize<AdaSwarmParamState>(state_archive, saved_state);
+    saved_state = read_param_states(state_archive);
     archive.read("param_groups", groups_archive);
     torch::optim::detail::serialize<AdaSwarmOptions>(groups_archive, saved_groups);
   } catch (const c10::Error& e) {
@@ -265,7 +282,7 @@ void AdaSwarm::load(torch::serialize::InputArchive& archive) {
   if (saved_groups.size() != param_groups_.size())
     throw std::runtime_error("AdaSwarm state has " + std::to_string(saved_groups.size()) +
                              " parameter group(s), this optimizer " + std::to_string(param_groups_.size()));
-  ska::flat_hash_map<std::string, std::unique_ptr<torch::optim::OptimizerParamState>> state;
+  StateMap state;
   for (size_t gi = 0; gi < saved_groups.size(); ++gi) {
     const auto& keys = saved_groups[gi].first;
     const auto& params = param_groups_[gi].params();
@@ -291,7 +308,7 @@ void AdaSwarm::load(torch::serialize::InputArchive& archive) {
         throw std::runtime_error("AdaSwarm state: parameter " + std::to_string(pi) + " of group " +
                                  std::to_string(gi) + " has moments of another shape than the parameter (or truncated data) " +
                                  c10::str(params[pi].sizes()) + " (a file of another model?)");
-      state[c10::guts::to_string(params[pi].unsafeGetTensorImpl())] = std::move(it->second);
+      state[state_key(params[pi])] = std::move(it->second);
     }
   }
   loss_.load(archive);  // checks everything before it changes anything

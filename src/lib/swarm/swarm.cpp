@@ -9,6 +9,13 @@
 #include <type_traits>
 #include <sstream>
 
+// RngLanes8's 512-bit vector helpers (util/random.h) are instantiated out of line
+// at the end of this file, outside the header's -Wpsabi silence; the reason it
+// is silenced (one ABI in every translation unit) holds here too.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 namespace adaswarm::swarm {
 
 const char* to_string(Variant v) {
