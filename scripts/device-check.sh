@@ -63,7 +63,7 @@ step() {
   return $rc
 }
 
-# 1. The machine.
+# 1. The machine. ($OUT brings back at most 8 files: summary.md and one log per step.)
 {
   echo "# device check, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || echo "no nvidia-smi"
@@ -71,9 +71,8 @@ step() {
   c++ --version 2>&1 | head -1
   nvcc --version 2>&1 | tail -1
   cmake --version | head -1
-  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu", torch.cuda.is_available())' 2>&1
-} >"$OUT/machine.txt"
-cat "$OUT/machine.txt" >>"$SUMMARY"
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu", torch.cuda.is_available())' 2>&1 | tail -1
+} >>"$SUMMARY"
 
 # 2. The carried packages, unpacked into a folder of their own.
 PREFIX=/tmp/adaswarm-deps
@@ -118,20 +117,23 @@ step "ctest (all tests, -j$JOBS) ${CTEST_ARGS:-}" tests.log 200 ctest --test-dir
   --timeout 150 -E '^Cuda\.' ${CTEST_ARGS:-}
 
 # 5. One epoch each (on a CPU dry run, of the first 2000 images).
+TMPLOG=$(mktemp -d)
 limit=()
 [[ $DEV == cpu ]] && limit=(--train-limit 2000 --test-limit 500)
 step "train resnet18 cifar10 (shipped records) on $DEV" train.log 90 \
   "$CLI" train --model resnet18 --dataset cifar10 --data-dir "$DATA/cifar10" --holdout 50 --optimizer adaswarm \
-  --epochs 1 --batch-size 25 --device "$DEV" --progress off --log "$OUT/train-resnet18.jsonl"
+  --epochs 1 --batch-size 25 --device "$DEV" --progress off --log "$TMPLOG/train-resnet18.jsonl"
 if [[ -d $FASHION ]]; then
   step "train cnn fashion-mnist on $DEV" train.log 90 \
     "$CLI" train --model cnn --dataset fashion-mnist --data-dir "$FASHION" --optimizer adaswarm --epochs 1 \
-    --batch-size 125 --device "$DEV" --progress off --log "$OUT/train-cnn.jsonl" "${limit[@]}"
+    --batch-size 125 --device "$DEV" --progress off --log "$TMPLOG/train-cnn.jsonl" "${limit[@]}"
 else
   step "train cnn mnist (shared) on $DEV" train.log 90 \
     "$CLI" train --model cnn --dataset mnist --data-dir "$DATA/mnist" --optimizer adaswarm --epochs 1 \
-    --batch-size 125 --device "$DEV" --progress off --log "$OUT/train-cnn.jsonl" "${limit[@]}"
+    --batch-size 125 --device "$DEV" --progress off --log "$TMPLOG/train-cnn.jsonl" "${limit[@]}"
 fi
+
+cat "$TMPLOG"/*.jsonl >>"$OUT/train.log" 2>/dev/null
 
 # 6. The vision bench on the device.
 bench=(--device "$DEV")
