@@ -284,3 +284,55 @@ TEST(SwarmLoss, StateRoundTripsThroughAnArchive) {
   b(y, t).backward();
   EXPECT_TRUE(torch::equal(ga, y.grad()));
 }
+
+namespace adaswarm::swarm::detail {
+void force_isa_for_testing(int isa);  // src/lib/swarm/swarm.cpp: -1 = the machine's best
+}
+
+// The engine's passes (moves, bests, NaN check) and the element-wise fitness
+// loops are compiled for AVX-512, AVX2 and the baseline and picked at run time:
+// every path must give the same bits (values and gradients over a few steps,
+// warm and cold, per-element / per-row / whole-batch bests). On a machine
+// without AVX-512 (or AVX2) the missing paths fall back to the best it has.
+TEST(SwarmLoss, EveryInstructionSetPathGivesTheSameBits) {
+  struct Case {
+    LossKind kind;
+    Bests bests;
+    Preset preset;
+    int64_t C;
+    bool warm;
+  };
+  const Case cases[] = {{LossKind::MSE, Bests::Element, Preset::Search, 1, false},
+                        {LossKind::MSE, Bests::Row, Preset::Search, 3, true},
+                        {LossKind::MAE, Bests::Element, Preset::Paper, 2, true},
+                        {LossKind::Huber, Bests::Row, Preset::Paper, 1, false},
+                        {LossKind::SmoothL1, Bests::Batch, Preset::Search, 2, false},
+                        {LossKind::CrossEntropy, Bests::Row, Preset::Paper, 5, true}};
+  for (const auto& c : cases) {
+    auto run = [&](int isa) {
+      swarm::detail::force_isa_for_testing(isa);
+      auto o = SwarmLossOptions::preset(c.preset).loss(c.kind).bests(c.bests).warm_start(c.warm);
+      o.swarm().seed(17);
+      SwarmLoss loss(o);
+      torch::manual_seed(3);
+      const int64_t B = 37;  // not a multiple of any vector width
+      auto t = c.kind == LossKind::CrossEntropy ? torch::randint(0, c.C, {B}, torch::kLong) : torch::randn({B, c.C});
+      std::vector<torch::Tensor> out;
+      for (int step = 0; step < 3; ++step) {
+        auto y = (torch::randn({B, c.C}) * 2).requires_grad_(true);
+        auto l = loss(y, t);
+        l.backward();
+        out.push_back(l.detach().reshape({1}));
+        out.push_back(y.grad().reshape({-1}));
+      }
+      swarm::detail::force_isa_for_testing(-1);
+      return torch::cat(out);
+    };
+    const auto base = run(0);
+    for (int isa : {1, 2}) {
+      const auto got = run(isa);
+      EXPECT_TRUE(torch::equal(got, base)) << to_string(c.kind) << " isa " << isa << " max diff "
+                                           << (got - base).abs().max().item<double>();
+    }
+  }
+}

@@ -8,7 +8,12 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+namespace adaswarm::swarm::detail {
+int isa_override();  // src/lib/swarm/swarm.cpp
+}
 
 namespace adaswarm::detail {
 namespace {
@@ -116,11 +121,72 @@ struct HingeTerm {  // +-1 targets (t > 0 is the positive class)
   float operator()(float y, float t, float) const { return std::max(0.0f, 1.0f - (t > 0 ? 1.0f : -1.0f) * y); }
 };
 
+// The flat loops of the terms without library calls (MSE, MAE, Huber, SmoothL1,
+// hinge), compiled for AVX-512, AVX2 and the baseline and picked at run time,
+// as the swarm engine's passes are (swarm.cpp); the same operations in the
+// same order, fp-contract=off: the same bits on every path.
+template <typename Term>
+constexpr bool kVectorTerm = !std::is_same_v<Term, BceTerm> && !std::is_same_v<Term, BceLogitsTerm>;
+
+/// out[k] = zero + term(pos[k], tgt[k]); zero = 0 gives rows_of's C == 1 form
+/// (0 + term), no zero the element form (adding +0.0f would turn -0 into +0).
+template <typename Term, bool AddZero>
+inline __attribute__((always_inline)) void flat_body(const float* __restrict pos, const float* __restrict tgt,
+                                                     int64_t n, float delta, float* __restrict out) {
+  const Term term;
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    if constexpr (AddZero)
+      out[k] = 0.f + term(pos[k], tgt[k], delta);
+    else
+      out[k] = term(pos[k], tgt[k], delta);
+  }
+}
+template <typename Term, bool AddZero>
+void flat_base(const float* pos, const float* tgt, int64_t n, float delta, float* out) {
+  flat_body<Term, AddZero>(pos, tgt, n, delta, out);
+}
+#if defined(__GNUC__) && defined(__x86_64__)
+#define ADASWARM_FITNESS_DISPATCH 1
+template <typename Term, bool AddZero>
+__attribute__((target("avx2"), optimize("fp-contract=off"))) void flat_avx2(const float* pos, const float* tgt,
+                                                                             int64_t n, float delta, float* out) {
+  flat_body<Term, AddZero>(pos, tgt, n, delta, out);
+}
+template <typename Term, bool AddZero>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) void
+flat_avx512(const float* pos, const float* tgt, int64_t n, float delta, float* out) {
+  flat_body<Term, AddZero>(pos, tgt, n, delta, out);
+}
+int fitness_isa() {
+  static const int isa = !(__builtin_cpu_supports("avx2")) ? 0
+                         : (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                            __builtin_cpu_supports("avx512vl"))
+                             ? 2
+                             : 1;
+  const int forced = swarm::detail::isa_override();  // tests (src/lib/swarm/swarm.cpp)
+  return forced >= 0 && forced < isa ? forced : isa;
+}
+#endif
+template <typename Term, bool AddZero>
+void flat(const float* pos, const float* tgt, int64_t n, float delta, float* out) {
+#if ADASWARM_FITNESS_DISPATCH
+  if constexpr (kVectorTerm<Term>) {
+    switch (fitness_isa()) {
+      case 2: return flat_avx512<Term, AddZero>(pos, tgt, n, delta, out);
+      case 1: return flat_avx2<Term, AddZero>(pos, tgt, n, delta, out);
+      default: break;
+    }
+  }
+#endif
+  flat_base<Term, AddZero>(pos, tgt, n, delta, out);
+}
+
 template <typename Term>
 void rows_of(const float* pos, const float* tgt, int64_t B, int64_t C, float delta, float* rows_out) {
   const Term term;
   if (C == 1) {  // one output per row: a flat, vectorisable loop (0 + term, as below)
-    for (int64_t b = 0; b < B; ++b) rows_out[b] = 0.f + term(pos[b], tgt[b], delta);
+    flat<Term, true>(pos, tgt, B, delta, rows_out);
     return;
   }
   for (int64_t b = 0; b < B; ++b) {
@@ -134,8 +200,7 @@ void rows_of(const float* pos, const float* tgt, int64_t B, int64_t C, float del
 
 template <typename Term>
 void elements_of(const float* pos, const float* tgt, int64_t n, float delta, float* out) {
-  const Term term;
-  for (int64_t k = 0; k < n; ++k) out[k] = term(pos[k], tgt[k], delta);
+  flat<Term, false>(pos, tgt, n, delta, out);
 }
 
 /// Calls f(Term{}) with the element-wise term of `kind`; false for per-sample kinds.

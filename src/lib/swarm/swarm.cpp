@@ -2,6 +2,7 @@
 #include "adaswarm/swarm/swarm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
@@ -35,6 +36,17 @@ Variant variant_from_string(const std::string& s) {
   if (s == "rempso") return Variant::REMPSO;
   throw std::invalid_argument("unknown swarm variant '" + s + "' (expected pso, mpso, empso or rempso)");
 }
+
+namespace detail {
+namespace {
+std::atomic<int> g_isa_override{-1};
+}
+/// Tests: run the dispatched loops of the swarm engine and the swarm loss's
+/// fitness kernels on at most this ISA (0 baseline, 1 AVX2, 2 AVX-512; -1: the
+/// machine's best), to check that every path gives the same bits.
+void force_isa_for_testing(int isa) { g_isa_override.store(isa, std::memory_order_relaxed); }
+int isa_override() { return g_isa_override.load(std::memory_order_relaxed); }
+}  // namespace detail
 
 namespace {
 /// c ? a : b by masks, not branches (GCC turns a `?:` store into a conditional
@@ -212,7 +224,8 @@ int swarm_isa() {
                             __builtin_cpu_supports("avx512vl"))
                              ? 2
                              : 1;
-  return isa;
+  const int forced = detail::isa_override();
+  return forced >= 0 && forced < isa ? forced : isa;
 }
 #endif
 
@@ -324,6 +337,144 @@ double lanes_prepare(const double* u, int64_t n, T c1, T c2, T* k) {
 #endif
   return lanes_prepare_base<T>(u, n, c1, c2, k);
 }
+
+// ---- The passes of Swarm::evaluate and the swarm loss's EMPSO move --------------
+// Element-wise compares, selects and the EMPSO arithmetic, dispatched by ISA like
+// the PSO move (the same operations in the same order, fp-contract=off: the same
+// bits on every path). Each body returns an int32_t so that one macro makes the
+// three clones and the picker.
+#if ADASWARM_SWARM_DISPATCH
+#define ADASWARM_SWARM_CLONES(name, PARAMS, ARGS)                                                            \
+  template <typename T>                                                                                      \
+  int32_t name##_base PARAMS {                                                                               \
+    return name##_body<T> ARGS;                                                                              \
+  }                                                                                                          \
+  template <typename T>                                                                                      \
+  __attribute__((target("avx2"), optimize("fp-contract=off"))) int32_t name##_avx2 PARAMS {                  \
+    return name##_body<T> ARGS;                                                                              \
+  }                                                                                                          \
+  template <typename T>                                                                                      \
+  __attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) \
+  int32_t name##_avx512 PARAMS {                                                                             \
+    return name##_body<T> ARGS;                                                                              \
+  }                                                                                                          \
+  template <typename T>                                                                                      \
+  int32_t name PARAMS {                                                                                      \
+    switch (swarm_isa()) {                                                                                   \
+      case 2: return name##_avx512<T> ARGS;                                                                  \
+      case 1: return name##_avx2<T> ARGS;                                                                    \
+      default: return name##_base<T> ARGS;                                                                   \
+    }                                                                                                        \
+  }
+#else
+#define ADASWARM_SWARM_CLONES(name, PARAMS, ARGS) \
+  template <typename T>                           \
+  int32_t name PARAMS {                           \
+    return name##_body<T> ARGS;                   \
+  }
+#endif
+
+/// 1 when some fitness value is NaN or -inf (both fail `f > -inf`), one branch-free pass.
+template <typename T>
+inline __attribute__((always_inline)) int32_t fitness_bad_body(const T* __restrict f, int64_t n) {
+  constexpr T lowest = -std::numeric_limits<T>::infinity();
+  int32_t bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t k = 0; k < n; ++k) bad |= select_bits<int32_t>(f[k] > lowest, 0, 1);
+  return bad;
+}
+ADASWARM_SWARM_CLONES(fitness_bad, (const T* f, int64_t n), (f, n))
+
+/// Personal bests of single-element groups (strictly better replaces), branch-free.
+template <typename T>
+inline __attribute__((always_inline)) int32_t element_bests_body(const T* __restrict f, const T* __restrict x,
+                                                                  T* __restrict pf, T* __restrict p, int64_t n) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const bool better = f[k] < pf[k];
+    pf[k] = select_bits(better, f[k], pf[k]);
+    p[k] = select_bits(better, x[k], p[k]);
+  }
+  return 0;
+}
+ADASWARM_SWARM_CLONES(element_bests, (const T* f, const T* x, T* pf, T* p, int64_t n), (f, x, pf, p, n))
+
+/// The swarm bests of G groups over particles from..P-1 in order: a strictly
+/// lower personal best takes the group (so the first of equal ones keeps it).
+template <typename T>
+inline __attribute__((always_inline)) int32_t swarm_bests_body(const T* __restrict pf, T* __restrict gf,
+                                                                int32_t* __restrict best, int64_t from, int64_t P,
+                                                                int64_t G) {
+  for (int64_t i = from; i < P; ++i) {
+    const T* __restrict pfi = pf + i * G;
+    const auto ii = static_cast<int32_t>(i);
+#pragma omp simd
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const bool better = pfi[gi] < gf[gi];
+      gf[gi] = select_bits(better, pfi[gi], gf[gi]);
+      best[gi] = select_bits(better, ii, best[gi]);
+    }
+  }
+  return 0;
+}
+ADASWARM_SWARM_CLONES(swarm_bests, (const T* pf, T* gf, int32_t* best, int64_t from, int64_t P, int64_t G),
+                      (pf, gf, best, from, P, G))
+/// The same for single-element groups (D == G), with the swarm best position
+/// g taken along in the same pass (particle i's element gi is p[i * G + gi]):
+/// the position of the particle the pass ends on, as the copy after it gives.
+template <typename T>
+inline __attribute__((always_inline)) int32_t element_swarm_bests_body(const T* __restrict pf,
+                                                                        const T* __restrict p, T* __restrict gf,
+                                                                        T* __restrict g, int64_t from, int64_t P,
+                                                                        int64_t G) {
+  for (int64_t i = from; i < P; ++i) {
+    const T* __restrict pfi = pf + i * G;
+    const T* __restrict pi = p + i * G;
+#pragma omp simd
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const bool better = pfi[gi] < gf[gi];
+      gf[gi] = select_bits(better, pfi[gi], gf[gi]);
+      g[gi] = select_bits(better, pi[gi], g[gi]);
+    }
+  }
+  return 0;
+}
+ADASWARM_SWARM_CLONES(element_swarm_bests, (const T* pf, const T* p, T* gf, T* g, int64_t from, int64_t P, int64_t G),
+                      (pf, p, gf, g, from, P, G))
+
+/// The swarm loss's common EMPSO move (stored momentum, one r pair per particle,
+/// no bounds or clamps) of one particle, in one pass: the general path's
+/// expressions in its order.
+template <typename T>
+struct EmpsoMove {
+  int64_t D;
+  T* x;
+  T* v;
+  T* m;
+  const T* p;
+  const T* g;
+  T k1, k2, beta, one_minus_beta;
+};
+template <typename T>
+inline __attribute__((always_inline)) int32_t empso_move_body(const EmpsoMove<T>& e) {
+  T* __restrict x = e.x;
+  T* __restrict v = e.v;
+  T* __restrict m = e.m;
+  const T* __restrict p = e.p;
+  const T* __restrict g = e.g;
+  const T k1 = e.k1, k2 = e.k2, beta = e.beta, one_minus_beta = e.one_minus_beta;
+#pragma omp simd
+  for (int64_t d = 0; d < e.D; ++d) {
+    const T a1d = k1 * (p[d] - x[d]);
+    const T a2d = k2 * (g[d] - x[d]);
+    m[d] = beta * m[d] + one_minus_beta * v[d];
+    v[d] = m[d] + a1d + a2d;
+    x[d] += v[d];
+  }
+  return 0;
+}
+ADASWARM_SWARM_CLONES(empso_move, (const EmpsoMove<T>& e), (e))
+#undef ADASWARM_SWARM_CLONES
 
 template <typename T>
 using PsoMoveFn = void (*)(const PsoMove<T>&);
@@ -495,11 +646,7 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   {
     const T* fk = f_.data();
     const int64_t n = static_cast<int64_t>(f_.size());
-    constexpr T lowest = -std::numeric_limits<T>::infinity();
-    int32_t bad = 0;
-#pragma omp simd reduction(| : bad)
-    for (int64_t k = 0; k < n; ++k) bad |= select_bits<int32_t>(fk[k] > lowest, 0, 1);
-    if (bad)
+    if (fitness_bad<T>(fk, n))
       for (int64_t k = 0; k < n; ++k) {
         const T f = fk[k];
         if (std::isnan(f) || (std::isinf(f) && f < 0))
@@ -525,13 +672,7 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
       std::copy(f, f + n, pf);
       std::copy(x, x + n, p);
     } else {
-      // The buffers are distinct vectors: tell the vectoriser (omp simd).
-#pragma omp simd
-      for (int64_t k = 0; k < n; ++k) {
-        const bool better = f[k] < pf[k];
-        pf[k] = select_bits(better, f[k], pf[k]);
-        p[k] = select_bits(better, x[k], p[k]);
-      }
+      element_bests<T>(f, x, pf, p, n);  // the buffers are distinct vectors
     }
   } else {
     for (int64_t i = 0; i < P; ++i)
@@ -547,25 +688,24 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   // Swarm bests, per group: the first particle with the lowest personal best
   // (particles in order, strictly better replaces; the first evaluation always
   // takes particle 0 before comparing).
-  best_.assign(static_cast<size_t>(G), -1);
   T* gf = gf_.data();
-  int32_t* best = best_.data();
-  for (int64_t i = 0; i < P; ++i) {
-    const T* pfi = pf + i * G;
-    if (first && i == 0) {
-      std::copy(pfi, pfi + G, gf);
-      std::fill(best, best + G, 0);
-      continue;
-    }
-    const auto ii = static_cast<int32_t>(i);
-#pragma omp simd
-    for (int64_t gi = 0; gi < G; ++gi) {
-      const bool better = pfi[gi] < gf[gi];
-      gf[gi] = select_bits(better, pfi[gi], gf[gi]);
-      best[gi] = select_bits(better, ii, best[gi]);
-    }
-  }
   T* g = g_.data();
+  if (gs == 1) {
+    if (first) {
+      std::copy(pf, pf + G, gf);
+      std::copy(p, p + G, g);
+    }
+    element_swarm_bests<T>(pf, p, gf, g, first ? 1 : 0, P, G);
+    evaluated_ = true;
+    return;
+  }
+  best_.assign(static_cast<size_t>(G), -1);
+  int32_t* best = best_.data();
+  if (first) {
+    std::copy(pf, pf + G, gf);
+    std::fill(best, best + G, 0);
+  }
+  swarm_bests<T>(pf, gf, best, first ? 1 : 0, P, G);
   for (int64_t gi = 0; gi < G; ++gi)
     if (best[gi] >= 0) {
       const T* src = p + best[gi] * D + gi * gs;
@@ -702,15 +842,7 @@ void Swarm<T>::step(const Fitness& fitness) {
       // same order as the general path below, so the results are identical.
       const T k1 = c1 * static_cast<T>(draw_r()), k2 = c2 * static_cast<T>(draw_r());
       csum += static_cast<double>(k1 + k2);
-      const T one_minus_beta = T(1) - beta;
-#pragma omp simd
-      for (int64_t d = 0; d < D; ++d) {
-        const T a1d = k1 * (p[d] - x[d]);
-        const T a2d = k2 * (g[d] - x[d]);
-        m[d] = beta * m[d] + one_minus_beta * v[d];
-        v[d] = m[d] + a1d + a2d;
-        x[d] += v[d];
-      }
+      empso_move<T>(EmpsoMove<T>{D, x, v, m, p, g, k1, k2, beta, T(1) - beta});
       continue;
     }
     // Attraction terms a1 = c1 r1 (p - x), a2 = c2 r2 (g - x).
@@ -852,16 +984,23 @@ RunInfo Swarm<T>::run(const Fitness& fitness, int64_t iterations) {
   RunInfo info;
   const int64_t evals0 = evaluations_;
   if (!evaluated_) evaluate(fitness);
-  double last_best = best_fitness();
+  // The summed best is needed between steps only for a tolerance or a stall
+  // rule (a serial sum over the groups: with per-row bests, as long as a step
+  // of a small swarm); it is the same value either way.
+  const double tolerance = options_.tolerance();
+  const bool watch = tolerance > -std::numeric_limits<double>::infinity() || options_.stall_iterations() > 0;
+  double b = watch ? best_fitness() : 0.0;
+  double last_best = b;
   int64_t stall = 0;
   for (int64_t it = 0; it < iterations; ++it) {
-    if (best_fitness() <= options_.tolerance()) {
+    if (watch && b <= tolerance) {
       info.reached_tolerance = true;
       break;
     }
     step(fitness);
     ++info.iterations;
-    const double b = best_fitness();
+    if (!watch) continue;
+    b = best_fitness();
     if (last_best - b > options_.stall_delta()) {
       stall = 0;
     } else if (options_.stall_iterations() > 0 && ++stall >= options_.stall_iterations()) {
@@ -871,9 +1010,9 @@ RunInfo Swarm<T>::run(const Fitness& fitness, int64_t iterations) {
     }
     last_best = std::min(last_best, b);
   }
-  if (best_fitness() <= options_.tolerance()) info.reached_tolerance = true;
-  info.evaluations = evaluations_ - evals0;
   info.best_fitness = best_fitness();
+  if (info.best_fitness <= tolerance) info.reached_tolerance = true;
+  info.evaluations = evaluations_ - evals0;
   return info;
 }
 
