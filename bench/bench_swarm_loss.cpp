@@ -95,6 +95,23 @@ CustomKernel multi_well_fast_kernel() {
           },
           true};
 }
+// The kernel_math loops as named functions compiled for AVX-512, AVX2 and the
+// baseline (ADASWARM_KERNEL_CLONES), as the use cases' kernels are.
+ADASWARM_KERNEL_CLONES void multi_well_loop(const float* x, const float* tp, int64_t n, float* o) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - tp[k];
+    o[k] = 0.1f * r * r + 1.0f - kernel_math::cos(3.0f * r);
+  }
+}
+CustomKernel multi_well_clones_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) multi_well_loop(pos + i * D, tp, D, out + i * D);
+          },
+          true};
+}
 CustomKernel step_fast_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
             const float* tp = t.data_ptr<float>();
@@ -118,6 +135,19 @@ CustomLossFn unwrap_loss() {
     return (1.0 - torch::cos(pos * (kFourPi / 1.0f) - p.narrow(2, 0, 1))) +
            (1.0 - torch::cos(pos * (kFourPi / 1.2f) - p.narrow(2, 1, 1)));
   };
+}
+ADASWARM_KERNEL_CLONES void unwrap_loop(const float* x, const float* f, int64_t n, float* o) {
+#pragma omp simd
+  for (int64_t b = 0; b < n; ++b)
+    o[b] = (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.0f) - f[2 * b])) +
+           (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.2f) - f[2 * b + 1]));
+}
+CustomKernel unwrap_clones_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
+            const float* f = ph.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i) unwrap_loop(pos + i * B, f, B, out + i * B);
+          },
+          true};
 }
 CustomKernel unwrap_fast_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
@@ -165,7 +195,8 @@ int main(int argc, char** argv) {
   struct Arm {
     std::string key, name;
     SwarmLossOptions options;
-    int custom;  // 0 built-in, 1 / 2 / 5 multi-well tensor / kernel / kernel_math, 3 / 4 / 6 step, 7 / 8 unwrap
+    int custom;  // 0 built-in, 1 / 2 / 5 / 9 multi-well tensor / kernel / kernel_math / clones, 3 / 4 / 6 step,
+                 // 7 / 8 / 10 unwrap
   };
   std::vector<Arm> arms = {
       {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
@@ -174,6 +205,10 @@ int main(int argc, char** argv) {
       {"mw_fast", "custom multi-well kernel_math kernel, per-element", search_20x40().loss(LossKind::Custom), 5},
       {"mw_fast_row", "custom multi-well kernel_math kernel, per-row",
        search_20x40().loss(LossKind::Custom).bests(Bests::Row), 5},
+      {"mw_clones", "custom multi-well kernel_math kernel, ISA clones, per-element",
+       search_20x40().loss(LossKind::Custom), 9},
+      {"mw_clones_row", "custom multi-well kernel_math kernel, ISA clones, per-row",
+       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 9},
       {"mw_tensor", "custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
       {"mw_tensor_row", "custom multi-well tensor callable, per-row",
        search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
@@ -182,6 +217,7 @@ int main(int argc, char** argv) {
       {"step_tensor", "custom step loss tensor callable, per-element", search_20x40().loss(LossKind::Custom), 3},
       {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
+      {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
   };
   for (auto& arm : arms) {
     SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())
@@ -192,8 +228,10 @@ int main(int argc, char** argv) {
                    : arm.custom == 6 ? SwarmLoss(arm.options, step_fast_kernel())
                    : arm.custom == 7 ? SwarmLoss(arm.options, unwrap_loss())
                    : arm.custom == 8 ? SwarmLoss(arm.options, unwrap_fast_kernel())
+                   : arm.custom == 9 ? SwarmLoss(arm.options, multi_well_clones_kernel())
+                   : arm.custom == 10 ? SwarmLoss(arm.options, unwrap_clones_kernel())
                                      : SwarmLoss(arm.options);
-    const auto& target = arm.custom >= 7 ? phases : t;
+    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 ? phases : t;
     auto swarm = [&] { sl(y, target).backward(); };
     const double s = median_seconds(swarm, repeats);
     if (tsv)

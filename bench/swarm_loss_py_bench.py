@@ -87,9 +87,9 @@ def main():
     # Each Python case and the C++ bench's keys (bench_swarm_loss ... tsv) of the same loss.
     cases = (("swarm MSE, per-element bests", mse, t, True, ("mse",)),
              ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
-             ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast")),
-             ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row")),
-             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast")))
+             ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones")),
+             ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row", "mw_clones_row")),
+             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones")))
     py = {}
     for name, loss, target, pe, keys in cases:
         s = median_seconds(lambda: swarm_grad(y, target, loss, per_element=pe, gen=gen), repeats)

@@ -100,3 +100,41 @@ TEST(KernelMath, VectorisedLoopEqualsElementCalls) {
     expect_same_float(y[i], km::cos(xi) + km::round_even(xi), x[i]);
   }
 }
+
+namespace {
+// The same loop twice: compiled for AVX-512 / AVX2 / baseline (picked at load
+// time) and for the baseline only.
+ADASWARM_KERNEL_CLONES void loop_clones(const float* x, const float* t, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::cos(3.0f * r) + km::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
+void loop_plain(const float* x, const float* t, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::cos(3.0f * r) + km::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
+}  // namespace
+
+// ADASWARM_KERNEL_CLONES: whichever ISA the loader picks here, the loop gives
+// the baseline's bits (multiply-adds unfused), also in the vector tail.
+TEST(KernelMath, KernelClonesGiveTheBaselineBits) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> u(-3000.f, 3000.f);
+  for (int64_t n : {1, 7, 16, 37, 1000}) {
+    std::vector<float> x(n), t(n), a(n), b(n);
+    for (int64_t k = 0; k < n; ++k) x[k] = u(gen), t[k] = u(gen) * 0.001f;
+    if (n > 3) x[1] = 0.25f, x[2] = -0.0f, x[3] = 1.25f;  // rounding ties and a signed zero
+    loop_clones(x.data(), t.data(), n, a.data());
+    loop_plain(x.data(), t.data(), n, b.data());
+    for (int64_t k = 0; k < n; ++k) {
+      uint32_t ba, bb;
+      std::memcpy(&ba, &a[k], 4);
+      std::memcpy(&bb, &b[k], 4);
+      ASSERT_EQ(ba, bb) << "n " << n << " k " << k << ": " << a[k] << " vs " << b[k];
+    }
+  }
+}

@@ -17,6 +17,27 @@
 #include <cstdint>
 #include <cstring>
 
+/// Put before a free function that holds a kernel's loop (not a lambda) to
+/// compile it for AVX-512, AVX2 and the baseline x86-64, the best one picked
+/// when the program loads (GCC's target_clones), with multiply-adds left
+/// unfused so that every path gives the same bits:
+///
+///   ADASWARM_KERNEL_CLONES void my_loss(const float* x, const float* t, int64_t n, float* out) {
+///   #pragma omp simd
+///     for (int64_t k = 0; k < n; ++k) out[k] = 1.0f - adaswarm::kernel_math::cos(x[k] - t[k]);
+///   }
+///
+/// A build for the baseline ISA runs such a loop 4 floats at a time, AVX-512
+/// 16 (3.4x faster for the multi-well loss on a 2026 EPYC: docs/benchmarks.md).
+/// Empty on other compilers and targets, and in sanitizer builds.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(ADASWARM_NO_KERNEL_CLONES)
+#define ADASWARM_KERNEL_CLONES \
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#else
+#define ADASWARM_KERNEL_CLONES
+#endif
+
 namespace adaswarm::kernel_math {
 
 namespace detail {

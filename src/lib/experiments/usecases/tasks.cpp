@@ -161,12 +161,33 @@ constexpr double kSurrogateU = 4.5;
 // compiler vectorises them). kernel_math::cos is NaN beyond |x| = 8192 (a wildly
 // wrong candidate can get there): such elements are recomputed with std::cos
 // in a second pass, so the kernel is NaN only where the tensor loss is.
-template <typename Fast, typename Exact>
-void elementwise(int64_t n, float* out, Fast fast, Exact exact) {
-#pragma omp simd
-  for (int64_t k = 0; k < n; ++k) out[k] = fast(k);
+// The fast loops are compiled for AVX-512, AVX2 and the baseline
+// (ADASWARM_KERNEL_CLONES: the same bits on every path).
+template <typename Exact>
+void fix_nan(int64_t n, float* out, Exact exact) {
   for (int64_t k = 0; k < n; ++k)
     if (std::isnan(out[k])) out[k] = exact(k);
+}
+
+ADASWARM_KERNEL_CLONES void multiwell_fast(const float* x, const float* tp, int64_t n, float a, float kk,
+                                           float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float r = x[j] - tp[j];
+    out[j] = a * r * r + 1.0f - kernel_math::cos(kk * r);
+  }
+}
+
+ADASWARM_KERNEL_CLONES void step_fast(const float* x, const float* tp, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) out[j] = std::fabs(kernel_math::round_even(x[j]) - kernel_math::round_even(tp[j]));
+}
+
+ADASWARM_KERNEL_CLONES void two_wavelength_fast(const float* x, const float* f, int64_t n, float s0, float s1,
+                                                float* out) {
+#pragma omp simd
+  for (int64_t b = 0; b < n; ++b)
+    out[b] = (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
 }
 
 CustomKernel multiwell_kernel(double a_in, double k_in) {
@@ -177,16 +198,11 @@ CustomKernel multiwell_kernel(double a_in, double k_in) {
             const int64_t D = B * C;
             for (int64_t i = 0; i < P; ++i) {
               const float* x = pos + i * D;
-              elementwise(
-                  D, out + i * D,
-                  [&](int64_t j) {
-                    const float r = x[j] - tp[j];
-                    return a * r * r + 1.0f - kernel_math::cos(kk * r);
-                  },
-                  [&](int64_t j) {
-                    const float r = x[j] - tp[j];
-                    return a * r * r + 1.0f - std::cos(kk * r);
-                  });
+              multiwell_fast(x, tp, D, a, kk, out + i * D);
+              fix_nan(D, out + i * D, [&](int64_t j) {
+                const float r = x[j] - tp[j];
+                return a * r * r + 1.0f - std::cos(kk * r);
+              });
             }
           },
           true};
@@ -197,13 +213,7 @@ CustomKernel step_kernel() {
             const auto t = target.to(at::kFloat).contiguous();
             const float* tp = t.data_ptr<float>();
             const int64_t D = B * C;
-            for (int64_t i = 0; i < P; ++i) {
-              const float* x = pos + i * D;
-              float* o = out + i * D;
-#pragma omp simd
-              for (int64_t j = 0; j < D; ++j)
-                o[j] = std::fabs(kernel_math::round_even(x[j]) - kernel_math::round_even(tp[j]));
-            }
+            for (int64_t i = 0; i < P; ++i) step_fast(pos + i * D, tp, D, out + i * D);
           },
           true};
 }
@@ -218,15 +228,10 @@ CustomKernel two_wavelength_kernel(const std::vector<double>& lambdas) {
             const float* f = ph.data_ptr<float>();
             for (int64_t i = 0; i < P; ++i) {
               const float* x = pos + i * B;
-              elementwise(
-                  B, out + i * B,
-                  [&](int64_t b) {
-                    return (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) +
-                           (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
-                  },
-                  [&](int64_t b) {
-                    return (1.0f - std::cos(x[b] * s0 - f[2 * b])) + (1.0f - std::cos(x[b] * s1 - f[2 * b + 1]));
-                  });
+              two_wavelength_fast(x, f, B, s0, s1, out + i * B);
+              fix_nan(B, out + i * B, [&](int64_t b) {
+                return (1.0f - std::cos(x[b] * s0 - f[2 * b])) + (1.0f - std::cos(x[b] * s1 - f[2 * b + 1]));
+              });
             }
           },
           true};
