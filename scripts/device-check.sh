@@ -34,6 +34,9 @@ while (($#)); do
   esac
 done
 OUT=${OUT:-$ROOT/out/device-check}
+# CUDA's tools where the image keeps them, if not on PATH already.
+for d in /usr/local/cuda/bin /opt/cuda/bin; do [[ -d $d ]] && PATH=$PATH:$d; done
+export PATH
 mkdir -p "$OUT"
 DEADLINE=${DEADLINE:-500}
 START=$(date +%s)

@@ -335,4 +335,34 @@ TEST(SwarmLoss, EveryInstructionSetPathGivesTheSameBits) {
                                            << (got - base).abs().max().item<double>();
     }
   }
+  // A per-element custom kernel with per-row bests (the row sums and scaling around it).
+  for (int64_t C : {1, 3}) {
+    auto run = [&](int isa) {
+      swarm::detail::force_isa_for_testing(isa);
+      auto o = SwarmLossOptions::preset(Preset::Paper).loss(LossKind::Custom).bests(Bests::Row);
+      o.swarm().seed(5);
+      CustomKernel k{[](const float* pos, int64_t P, int64_t B, int64_t Cc, const torch::Tensor& t, float* out) {
+                       const float* tp = t.data_ptr<float>();
+                       const int64_t D = B * Cc;
+                       for (int64_t i = 0; i < P; ++i)
+                         for (int64_t j = 0; j < D; ++j) out[i * D + j] = std::fabs(pos[i * D + j] - tp[j]) * 0.3f;
+                     },
+                     true};
+      SwarmLoss loss(o, k);
+      torch::manual_seed(8);
+      auto t = torch::randn({29, C});
+      std::vector<torch::Tensor> out;
+      for (int step = 0; step < 3; ++step) {
+        auto y = torch::randn({29, C}).requires_grad_(true);
+        auto l = loss(y, t);
+        l.backward();
+        out.push_back(l.detach().reshape({1}));
+        out.push_back(y.grad().reshape({-1}));
+      }
+      swarm::detail::force_isa_for_testing(-1);
+      return torch::cat(out);
+    };
+    const auto base = run(0);
+    for (int isa : {1, 2}) EXPECT_TRUE(torch::equal(run(isa), base)) << "custom kernel, C " << C << " isa " << isa;
+  }
 }

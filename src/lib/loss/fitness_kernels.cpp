@@ -182,6 +182,38 @@ void flat(const float* pos, const float* tgt, int64_t n, float delta, float* out
   flat_base<Term, AddZero>(pos, tgt, n, delta, out);
 }
 
+// Two flat passes of a custom kernel's output, dispatched the same way.
+inline __attribute__((always_inline)) void plus_zero_body(const float* __restrict in, int64_t n,
+                                                          float* __restrict out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) out[k] = 0.f + in[k];
+}
+inline __attribute__((always_inline)) void scale_body(const float* __restrict in, int64_t n, double scale,
+                                                      float* __restrict out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) out[k] = static_cast<float>(static_cast<double>(in[k]) * scale);
+}
+void plus_zero_base(const float* in, int64_t n, float* out) { plus_zero_body(in, n, out); }
+void scale_base(const float* in, int64_t n, double scale, float* out) { scale_body(in, n, scale, out); }
+#if ADASWARM_FITNESS_DISPATCH
+__attribute__((target("avx2"), optimize("fp-contract=off"))) void plus_zero_avx2(const float* in, int64_t n,
+                                                                                  float* out) {
+  plus_zero_body(in, n, out);
+}
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) void
+plus_zero_avx512(const float* in, int64_t n, float* out) {
+  plus_zero_body(in, n, out);
+}
+__attribute__((target("avx2"), optimize("fp-contract=off"))) void scale_avx2(const float* in, int64_t n,
+                                                                              double scale, float* out) {
+  scale_body(in, n, scale, out);
+}
+__attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"), optimize("fp-contract=off"))) void
+scale_avx512(const float* in, int64_t n, double scale, float* out) {
+  scale_body(in, n, scale, out);
+}
+#endif
+
 template <typename Term>
 void rows_of(const float* pos, const float* tgt, int64_t B, int64_t C, float delta, float* rows_out) {
   const Term term;
@@ -245,6 +277,35 @@ void row_losses(LossKind kind, const float* pos, const float* tgt, const int64_t
   if (kind == LossKind::Hinge && idx) return hinge_index_rows(pos, idx, B, C, rows_out);
   if (!with_term(kind, [&](auto term) { rows_of<decltype(term)>(pos, tgt, B, C, delta, rows_out); }))
     throw std::invalid_argument(std::string("swarm loss: no built-in fitness for loss '") + to_string(kind) + "'");
+}
+
+void row_sums(const float* in, int64_t R, int64_t C, float* rows_out) {
+  if (C == 1) {  // 0 + in[r]: a flat pass
+#if ADASWARM_FITNESS_DISPATCH
+    switch (fitness_isa()) {
+      case 2: return plus_zero_avx512(in, R, rows_out);
+      case 1: return plus_zero_avx2(in, R, rows_out);
+      default: break;
+    }
+#endif
+    return plus_zero_base(in, R, rows_out);
+  }
+  for (int64_t r = 0; r < R; ++r) {
+    float s = 0.f;
+    for (int64_t c = 0; c < C; ++c) s += in[r * C + c];
+    rows_out[r] = s;
+  }
+}
+
+void scale_to_float(const float* in, int64_t n, double scale, float* out) {
+#if ADASWARM_FITNESS_DISPATCH
+  switch (fitness_isa()) {
+    case 2: return scale_avx512(in, n, scale, out);
+    case 1: return scale_avx2(in, n, scale, out);
+    default: break;
+  }
+#endif
+  scale_base(in, n, scale, out);
 }
 
 void element_losses(LossKind kind, const float* pos, const float* tgt, int64_t n, float delta, float* out) {

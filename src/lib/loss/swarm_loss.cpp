@@ -496,11 +496,7 @@ struct SwarmLoss::Step {
       const float* lp = buf.data();
       if (pe) {
         rows.resize(static_cast<size_t>(P * B));
-        for (int64_t r = 0; r < P * B; ++r) {
-          float s = 0.f;
-          for (int64_t c = 0; c < C; ++c) s += buf[static_cast<size_t>(r * C + c)];
-          rows[static_cast<size_t>(r)] = s;
-        }
+        detail::row_sums(buf.data(), P * B, C, rows.data());
         lp = rows.data();
       }
       reduce_rows(lp, P, groups, out);
@@ -540,7 +536,7 @@ struct SwarmLoss::Step {
     const int64_t B = bt.B;
     for (int64_t i = 0; i < P; ++i) {
       if (groups == B) {
-        for (int64_t b = 0; b < B; ++b) out[i * B + b] = static_cast<float>(lp[i * B + b] * red_scale);
+        detail::scale_to_float(lp + i * B, B, red_scale, out + i * B);
       } else {
         double s = 0;
         for (int64_t b = 0; b < B; ++b) s += lp[i * B + b];
