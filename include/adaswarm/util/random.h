@@ -24,10 +24,13 @@ inline uint64_t splitmix64(uint64_t& x) {
 }
 
 // GCC warns (-Wpsabi) that passing a 512-bit vector type by value has another
-// ABI with and without AVX-512. These templates are inline and every
-// translation unit compiles them with the same (baseline) flags, also when the
-// caller is an AVX-512 target function, so every copy has the same ABI; the
-// warning is silenced for them and their callers in this header (RngLanes8::fill).
+// ABI with and without AVX-512. That is real when such a function is called,
+// not inlined: an AVX-512 caller (swarm.cpp's lanes_fill_avx512) passes the
+// vector in a register, the baseline-compiled callee reads it from memory. At
+// -O0 (the sanitizer builds) the templates were called, and the lanes path gave
+// wrong numbers on AVX-512 machines. They are always inlined now
+// (ADASWARM_RNG_INLINE, honoured at -O0), so no vector crosses a call; the
+// warning, about calls that no longer happen, is silenced here.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -36,7 +39,7 @@ inline uint64_t splitmix64(uint64_t& x) {
 /// lanes stepped together (GCC vector types): Rng, RngLanes8 and the PSO's
 /// register walk (swarm.cpp) all use this one.
 template <class U>
-inline void xoshiro_advance(U& s0, U& s1, U& s2, U& s3) {
+ADASWARM_RNG_INLINE void xoshiro_advance(U& s0, U& s1, U& s2, U& s3) {
   const U t = s1 << 17;
   s2 ^= s0;
   s3 ^= s1;
@@ -47,7 +50,7 @@ inline void xoshiro_advance(U& s0, U& s1, U& s2, U& s3) {
 }
 /// xoshiro256++'s output, from s0 and s3 before the transition.
 template <class U>
-inline U xoshiro_output(const U& s0, const U& s3) {
+ADASWARM_RNG_INLINE U xoshiro_output(const U& s0, const U& s3) {
   const U x = s0 + s3;
   return ((x << 23) | (x >> 41)) + s0;
 }

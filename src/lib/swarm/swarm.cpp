@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <sstream>
 
-// RngLanes8's 512-bit vector helpers (util/random.h) are instantiated out of line
-// at the end of this file, outside the header's -Wpsabi silence; the reason it
-// is silenced (one ABI in every translation unit) holds here too.
+// RngLanes8's 512-bit vector helpers (util/random.h) are always inlined, so no
+// vector crosses a call between an AVX-512 clone and baseline code; GCC still
+// warns (-Wpsabi) when it instantiates them at the end of this file.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
