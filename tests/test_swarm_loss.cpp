@@ -289,6 +289,21 @@ namespace adaswarm::swarm::detail {
 void force_isa_for_testing(int isa);  // src/lib/swarm/swarm.cpp: -1 = the machine's best
 }
 
+namespace {
+// Three steps of `loss` on fresh [B, C] outputs (seeded): values and gradients, one tensor.
+torch::Tensor three_steps(SwarmLoss& loss, const torch::Tensor& t, int64_t B, int64_t C, double scale) {
+  std::vector<torch::Tensor> out;
+  for (int step = 0; step < 3; ++step) {
+    auto y = (torch::randn({B, C}) * scale).requires_grad_(true);
+    auto l = loss(y, t);
+    l.backward();
+    out.push_back(l.detach().reshape({1}));
+    out.push_back(y.grad().reshape({-1}));
+  }
+  return torch::cat(out);
+}
+}  // namespace
+
 // The engine's passes (moves, bests, NaN check) and the element-wise fitness
 // loops are compiled for AVX-512, AVX2 and the baseline and picked at run time:
 // every path must give the same bits (values and gradients over a few steps,
@@ -317,16 +332,9 @@ TEST(SwarmLoss, EveryInstructionSetPathGivesTheSameBits) {
       torch::manual_seed(3);
       const int64_t B = 37;  // not a multiple of any vector width
       auto t = c.kind == LossKind::CrossEntropy ? torch::randint(0, c.C, {B}, torch::kLong) : torch::randn({B, c.C});
-      std::vector<torch::Tensor> out;
-      for (int step = 0; step < 3; ++step) {
-        auto y = (torch::randn({B, c.C}) * 2).requires_grad_(true);
-        auto l = loss(y, t);
-        l.backward();
-        out.push_back(l.detach().reshape({1}));
-        out.push_back(y.grad().reshape({-1}));
-      }
+      const auto got = three_steps(loss, t, B, c.C, 2.0);
       swarm::detail::force_isa_for_testing(-1);
-      return torch::cat(out);
+      return got;
     };
     const auto base = run(0);
     for (int isa : {1, 2}) {
@@ -351,16 +359,9 @@ TEST(SwarmLoss, EveryInstructionSetPathGivesTheSameBits) {
       SwarmLoss loss(o, k);
       torch::manual_seed(8);
       auto t = torch::randn({29, C});
-      std::vector<torch::Tensor> out;
-      for (int step = 0; step < 3; ++step) {
-        auto y = torch::randn({29, C}).requires_grad_(true);
-        auto l = loss(y, t);
-        l.backward();
-        out.push_back(l.detach().reshape({1}));
-        out.push_back(y.grad().reshape({-1}));
-      }
+      const auto got = three_steps(loss, t, 29, C, 1.0);
       swarm::detail::force_isa_for_testing(-1);
-      return torch::cat(out);
+      return got;
     };
     const auto base = run(0);
     for (int isa : {1, 2}) EXPECT_TRUE(torch::equal(run(isa), base)) << "custom kernel, C " << C << " isa " << isa;

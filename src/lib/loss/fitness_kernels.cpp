@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace adaswarm::swarm::detail {
-int isa_override();  // src/lib/swarm/swarm.cpp
+int dispatch_isa();  // src/lib/swarm/swarm.cpp
 }
 
 namespace adaswarm::detail {
@@ -158,15 +158,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"),
 flat_avx512(const float* pos, const float* tgt, int64_t n, float delta, float* out) {
   flat_body<Term, AddZero>(pos, tgt, n, delta, out);
 }
-int fitness_isa() {
-  static const int isa = !(__builtin_cpu_supports("avx2")) ? 0
-                         : (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                            __builtin_cpu_supports("avx512vl"))
-                             ? 2
-                             : 1;
-  const int forced = swarm::detail::isa_override();  // tests (src/lib/swarm/swarm.cpp)
-  return forced >= 0 && forced < isa ? forced : isa;
-}
+int fitness_isa() { return swarm::detail::dispatch_isa(); }  // the swarm engine's choice (swarm.cpp)
 #endif
 template <typename Term, bool AddZero>
 void flat(const float* pos, const float* tgt, int64_t n, float delta, float* out) {

@@ -45,7 +45,22 @@ std::atomic<int> g_isa_override{-1};
 /// fitness kernels on at most this ISA (0 baseline, 1 AVX2, 2 AVX-512; -1: the
 /// machine's best), to check that every path gives the same bits.
 void force_isa_for_testing(int isa) { g_isa_override.store(isa, std::memory_order_relaxed); }
-int isa_override() { return g_isa_override.load(std::memory_order_relaxed); }
+/// The widest ISA the dispatched loops may use here (0 baseline, 1 AVX2, 2
+/// AVX-512), capped by force_isa_for_testing; the swarm loss's fitness loops
+/// (fitness_kernels.cpp) ask this too.
+int dispatch_isa() {
+#if defined(__GNUC__) && defined(__x86_64__)
+  static const int isa = !(__builtin_cpu_supports("avx2")) ? 0
+                         : (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                            __builtin_cpu_supports("avx512vl"))
+                             ? 2
+                             : 1;
+#else
+  constexpr int isa = 0;
+#endif
+  const int forced = g_isa_override.load(std::memory_order_relaxed);
+  return forced >= 0 && forced < isa ? forced : isa;
+}
 }  // namespace detail
 
 namespace {
@@ -218,15 +233,7 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"),
 pso_move_avx512(const PsoMove<T>& m) {
   pso_move_body<T, F...>(m);
 }
-int swarm_isa() {
-  static const int isa = !(__builtin_cpu_supports("avx2")) ? 0
-                         : (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                            __builtin_cpu_supports("avx512vl"))
-                             ? 2
-                             : 1;
-  const int forced = detail::isa_override();
-  return forced >= 0 && forced < isa ? forced : isa;
-}
+int swarm_isa() { return detail::dispatch_isa(); }
 #endif
 
 template <typename T, bool Unit>
