@@ -11,9 +11,10 @@
 // show what a CustomKernel costs when its loop vectorises; the two-wavelength
 // phase loss of the `unwrap` use case (target [B, 2]: two wrapped phases) is
 // timed as a tensor callable and as a kernel.
-// Usage: bench_swarm_loss [repeats] [rows] [tsv]
+// Usage: bench_swarm_loss [repeats] [rows] [tsv] [keys]
 //   rows: the output's rows B (default 200; `unwrap` has 1024);
-//   tsv: print "key<TAB>microseconds" lines only (read by swarm_loss_py_bench.py).
+//   tsv: print "key<TAB>microseconds" lines only (read by swarm_loss_py_bench.py);
+//   keys: only these arms, comma-separated (e.g. unwrap_clones,mse: for a profiler).
 #include <fmt/core.h>
 #include <torch/torch.h>
 
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
   const int repeats = argc > 1 ? std::max(5, std::atoi(argv[1])) : 200;
   const int64_t B = argc > 2 ? std::max(1, std::atoi(argv[2])) : 200;
   const bool tsv = argc > 3 && std::string(argv[3]) == "tsv";
+  const std::string only = argc > 4 ? "," + std::string(argv[4]) + "," : "";
   torch::set_num_threads(1);
   torch::manual_seed(0);
   if (!tsv) {
@@ -220,6 +222,7 @@ int main(int argc, char** argv) {
       {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
   };
   for (auto& arm : arms) {
+    if (!only.empty() && only.find("," + arm.key + ",") == std::string::npos) continue;
     SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())
                    : arm.custom == 2 ? SwarmLoss(arm.options, multi_well_kernel())
                    : arm.custom == 3 ? SwarmLoss(arm.options, step_loss())
@@ -239,7 +242,7 @@ int main(int argc, char** argv) {
     else
       row(arm.name + " (fwd+bwd)", base, s);
   }
-  if (tsv) return 0;
+  if (tsv || !only.empty()) return 0;
 
   // Whole training steps of the 1-32-1 tanh network, full batch of 200.
   auto x = torch::linspace(-2, 2, B).unsqueeze(1);
