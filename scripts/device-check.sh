@@ -97,7 +97,7 @@ TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.join(torch.utils.cmake_p
 [[ -f $TORCH_DIR/TorchConfig.cmake ]] || TORCH_DIR=""
 CUDA_GPU=$(python3 -c 'import torch; print(int(torch.cuda.is_available()))' 2>/dev/null || echo 0)
 cfg=(-S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$PREFIX/usr"
-     "-DADASWARM_SHARED_DATA_DIR=$DATA" -DADASWARM_DIST=OFF -DADASWARM_PYTHON=OFF)
+     "-DADASWARM_SHARED_DATA_DIR=$DATA" -DADASWARM_DIST=OFF -DADASWARM_PYTHON=OFF -DADASWARM_CTEST_PER_CASE=ON)
 [[ -n $TORCH_DIR ]] && cfg+=("-DTorch_DIR=$TORCH_DIR")
 command -v ninja >/dev/null && [[ ! -f $BUILD/CMakeCache.txt ]] && cfg+=(-G Ninja)
 if [[ $CUDA_GPU == 1 ]]; then
