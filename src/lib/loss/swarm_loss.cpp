@@ -461,10 +461,11 @@ struct SwarmLoss::Step {
     const float noise = static_cast<float>(o.start_noise());
     for (int64_t i = 0; i < P; ++i) {
       float* x = x0.data() + i * D;
-      for (int64_t k = 0; k < D; ++k) {
+      size_t c = 0;  // k % C without a division per element
+      for (int64_t k = 0; k < D; ++k, c = c + 1 == static_cast<size_t>(C) ? 0 : c + 1) {
         float u;
         if (plan.symmetric) {
-          const double s = plan.span[static_cast<size_t>(k % C)];
+          const double s = plan.span[c];
           u = static_cast<float>(st.rng.uniform(-s, s));
         } else if (plan.start == SwarmStart::Targets) {
           // The reference: U(0, 1) above the target (cross-entropy: unscaled).

@@ -392,20 +392,6 @@ inline __attribute__((always_inline)) int32_t fitness_bad_body(const T* __restri
 }
 ADASWARM_SWARM_CLONES(fitness_bad, (const T* f, int64_t n), (f, n))
 
-/// Personal bests of single-element groups (strictly better replaces), branch-free.
-template <typename T>
-inline __attribute__((always_inline)) int32_t element_bests_body(const T* __restrict f, const T* __restrict x,
-                                                                  T* __restrict pf, T* __restrict p, int64_t n) {
-#pragma omp simd
-  for (int64_t k = 0; k < n; ++k) {
-    const bool better = f[k] < pf[k];
-    pf[k] = select_bits(better, f[k], pf[k]);
-    p[k] = select_bits(better, x[k], p[k]);
-  }
-  return 0;
-}
-ADASWARM_SWARM_CLONES(element_bests, (const T* f, const T* x, T* pf, T* p, int64_t n), (f, x, pf, p, n))
-
 /// The swarm bests of G groups over particles from..P-1 in order: a strictly
 /// lower personal best takes the group (so the first of equal ones keeps it).
 template <typename T>
@@ -448,6 +434,41 @@ inline __attribute__((always_inline)) int32_t element_swarm_bests_body(const T* 
 }
 ADASWARM_SWARM_CLONES(element_swarm_bests, (const T* pf, const T* p, T* gf, T* g, int64_t from, int64_t P, int64_t G),
                       (pf, p, gf, g, from, P, G))
+
+/// Personal and swarm bests of single-element groups after the first
+/// evaluation, particle by particle in one pass each: particle i's new personal
+/// best at element k is compared with the running swarm best of k right away
+/// (gf and g, G elements, stay in L1), instead of a second pass that reads every
+/// personal best back. Per element the same comparisons in the same particle
+/// order as personal bests for all particles, then swarm bests over particles
+/// 0..P-1 (particle i's personal best is final once its own update is done):
+/// the same bits.
+template <typename T>
+inline __attribute__((always_inline)) int32_t element_all_bests_body(const T* __restrict f, const T* __restrict x,
+                                                                      T* __restrict pf, T* __restrict p,
+                                                                      T* __restrict gf, T* __restrict g, int64_t P,
+                                                                      int64_t G) {
+  for (int64_t i = 0; i < P; ++i) {
+    const T* __restrict fi = f + i * G;
+    const T* __restrict xi = x + i * G;
+    T* __restrict pfi = pf + i * G;
+    T* __restrict pi = p + i * G;
+#pragma omp simd
+    for (int64_t k = 0; k < G; ++k) {
+      const bool better = fi[k] < pfi[k];
+      const T bf = select_bits(better, fi[k], pfi[k]);
+      const T bp = select_bits(better, xi[k], pi[k]);
+      pfi[k] = bf;
+      pi[k] = bp;
+      const bool swarm_better = bf < gf[k];
+      gf[k] = select_bits(swarm_better, bf, gf[k]);
+      g[k] = select_bits(swarm_better, bp, g[k]);
+    }
+  }
+  return 0;
+}
+ADASWARM_SWARM_CLONES(element_all_bests, (const T* f, const T* x, T* pf, T* p, T* gf, T* g, int64_t P, int64_t G),
+                      (f, x, pf, p, gf, g, P, G))
 
 /// The swarm loss's common EMPSO move (stored momentum, one r pair per particle,
 /// no bounds or clamps) of one particle, in one pass: the general path's
@@ -679,7 +700,10 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
       std::copy(f, f + n, pf);
       std::copy(x, x + n, p);
     } else {
-      element_bests<T>(f, x, pf, p, n);  // the buffers are distinct vectors
+      // Personal and swarm bests in one pass per particle (the buffers are distinct vectors).
+      element_all_bests<T>(f, x, pf, p, gf_.data(), g_.data(), P, G);
+      evaluated_ = true;
+      return;
     }
   } else {
     for (int64_t i = 0; i < P; ++i)
