@@ -221,6 +221,16 @@ int main(int argc, char** argv) {
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
       {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
   };
+  if (!only.empty()) {  // every named key must be an arm's
+    std::string known = ",";
+    for (const auto& arm : arms) known += arm.key + ",";
+    for (size_t a = 1, b; (b = only.find(',', a)) != std::string::npos; a = b + 1)
+      if (known.find("," + only.substr(a, b - a) + ",") == std::string::npos) {
+        fmt::print(stderr, "bench_swarm_loss: unknown arm '{}' (arms: {})\n", only.substr(a, b - a),
+                   known.substr(1, known.size() - 2));
+        return 2;
+      }
+  }
   for (auto& arm : arms) {
     if (!only.empty() && only.find("," + arm.key + ",") == std::string::npos) continue;
     SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())

@@ -693,43 +693,36 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   T* pf = pf_.data();
   T* p = p_.data();
   const bool first = !evaluated_;
-  if (gs == 1) {
-    // D == G: particle i's group gi is element i * D + gi of every buffer.
-    const int64_t n = P * G;
-    if (first) {
-      std::copy(f, f + n, pf);
-      std::copy(x, x + n, p);
-    } else {
-      // Personal and swarm bests in one pass per particle (the buffers are distinct vectors).
-      element_all_bests<T>(f, x, pf, p, gf_.data(), g_.data(), P, G);
-      evaluated_ = true;
-      return;
-    }
-  } else {
-    for (int64_t i = 0; i < P; ++i)
-      for (int64_t gi = 0; gi < G; ++gi) {
-        const int64_t k = i * G + gi;
-        if (f[k] < pf[k] || first) {
-          pf[k] = f[k];
-          const int64_t off = i * D + gi * gs;
-          for (int64_t j = 0; j < gs; ++j) p[off + j] = x[off + j];
-        }
-      }
-  }
-  // Swarm bests, per group: the first particle with the lowest personal best
-  // (particles in order, strictly better replaces; the first evaluation always
-  // takes particle 0 before comparing).
   T* gf = gf_.data();
   T* g = g_.data();
   if (gs == 1) {
+    // D == G: particle i's group gi is element i * D + gi of every buffer (distinct vectors).
     if (first) {
+      // Every start is a personal best; particle 0 takes the swarm bests before comparing.
+      const int64_t n = P * G;
+      std::copy(f, f + n, pf);
+      std::copy(x, x + n, p);
       std::copy(pf, pf + G, gf);
       std::copy(p, p + G, g);
+      element_swarm_bests<T>(pf, p, gf, g, 1, P, G);
+    } else {
+      element_all_bests<T>(f, x, pf, p, gf, g, P, G);  // personal and swarm bests, one pass per particle
     }
-    element_swarm_bests<T>(pf, p, gf, g, first ? 1 : 0, P, G);
     evaluated_ = true;
     return;
   }
+  for (int64_t i = 0; i < P; ++i)
+    for (int64_t gi = 0; gi < G; ++gi) {
+      const int64_t k = i * G + gi;
+      if (f[k] < pf[k] || first) {
+        pf[k] = f[k];
+        const int64_t off = i * D + gi * gs;
+        for (int64_t j = 0; j < gs; ++j) p[off + j] = x[off + j];
+      }
+    }
+  // Swarm bests, per group: the first particle with the lowest personal best
+  // (particles in order, strictly better replaces; the first evaluation always
+  // takes particle 0 before comparing).
   best_.assign(static_cast<size_t>(G), -1);
   int32_t* best = best_.data();
   if (first) {
