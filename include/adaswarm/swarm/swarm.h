@@ -186,6 +186,9 @@ class Swarm {
   /// Evaluates particle i alone and updates its personal and the swarm bests
   /// (asynchronous mode).
   void evaluate_particle(int64_t i, const Fitness& fitness);
+  /// Throws std::domain_error for a NaN or -inf among the n fitness values of
+  /// particles first.. (groups_ values each).
+  void check_fitness(const T* f, int64_t n, int64_t first) const;
   void rotate(T* d, bool transpose) const;
 
   SwarmOptions options_;
