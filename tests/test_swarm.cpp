@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -385,6 +386,33 @@ TEST(Swarm, NanFitnessIsAnError) {
     for (int64_t i = 0; i < P; ++i) out[i] = i == 1 ? std::nan("") : 1.0;
   }),
                std::domain_error);
+}
+
+// Single-element groups check the fitness inside the one-pass bests: a -inf
+// or NaN after the first evaluation is still an error naming its particle and
+// row, and it never becomes a personal or swarm best.
+TEST(Swarm, BadFitnessInTheOnePassBestsIsAnErrorAndNeverABest) {
+  for (const float bad : {-std::numeric_limits<float>::infinity(), std::nanf("")}) {
+    SwarmOptions o;
+    o.particles(3).variant(Variant::EMPSO).rows(4).fitness_per_row(true).seed(2);
+    Swarm<float> s(o, 4);
+    const std::vector<float> x(12, 1.f);
+    s.reset(x.data());
+    int calls = 0;
+    const Swarm<float>::Fitness f = [&](const float* X, int64_t P, int64_t D, float* out) {
+      for (int64_t k = 0; k < P * D; ++k) out[k] = X[k] * X[k];
+      if (calls++ == 1) out[1 * D + 2] = bad;  // the first step: particle 1, row 2
+    };
+    s.evaluate(f);
+    try {
+      s.step(f);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const std::domain_error& e) {
+      EXPECT_NE(std::string(e.what()).find("particle 1 row 2"), std::string::npos) << e.what();
+    }
+    for (float v : s.global_best_fitness()) EXPECT_TRUE(std::isfinite(v)) << v;
+    for (float v : s.personal_best_fitness()) EXPECT_TRUE(std::isfinite(v)) << v;
+  }
 }
 
 // Asynchronous updates (pagmo2's order): particle 1 already follows the best that

@@ -120,7 +120,8 @@ template <typename T>
 class Swarm {
  public:
   /// fitness(positions [P x dim], P, dim, out): writes P (or P x rows when
-  /// fitness_per_row) values. NaN or -inf fitness is an error; +inf means "worst".
+  /// fitness_per_row) values. NaN or -inf fitness is an error (std::domain_error
+  /// naming the particle and row; no such value becomes a best); +inf means "worst".
   using Fitness = std::function<void(const T* positions, int64_t particles, int64_t dim, T* out)>;
 
   Swarm(SwarmOptions options, int64_t dim);

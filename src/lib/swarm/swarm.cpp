@@ -442,20 +442,25 @@ ADASWARM_SWARM_CLONES(element_swarm_bests, (const T* pf, const T* p, T* gf, T* g
 /// personal best back. Per element the same comparisons in the same particle
 /// order as personal bests for all particles, then swarm bests over particles
 /// 0..P-1 (particle i's personal best is final once its own update is done):
-/// the same bits.
+/// the same bits. The validity check rides along (fitness_bad's test): a NaN
+/// or -inf is never taken as a best, and the pass returns 1 when it saw one.
 template <typename T>
 inline __attribute__((always_inline)) int32_t element_all_bests_body(const T* __restrict f, const T* __restrict x,
                                                                       T* __restrict pf, T* __restrict p,
                                                                       T* __restrict gf, T* __restrict g, int64_t P,
                                                                       int64_t G) {
+  constexpr T lowest = -std::numeric_limits<T>::infinity();
+  int32_t bad = 0;
   for (int64_t i = 0; i < P; ++i) {
     const T* __restrict fi = f + i * G;
     const T* __restrict xi = x + i * G;
     T* __restrict pfi = pf + i * G;
     T* __restrict pi = p + i * G;
-#pragma omp simd
+#pragma omp simd reduction(| : bad)
     for (int64_t k = 0; k < G; ++k) {
-      const bool better = fi[k] < pfi[k];
+      const bool valid = fi[k] > lowest;  // false for NaN and -inf
+      bad |= select_bits<int32_t>(valid, 0, 1);
+      const bool better = fi[k] < pfi[k] && valid;
       const T bf = select_bits(better, fi[k], pfi[k]);
       const T bp = select_bits(better, xi[k], pi[k]);
       pfi[k] = bf;
@@ -465,7 +470,7 @@ inline __attribute__((always_inline)) int32_t element_all_bests_body(const T* __
       g[k] = select_bits(swarm_better, bp, g[k]);
     }
   }
-  return 0;
+  return bad;
 }
 ADASWARM_SWARM_CLONES(element_all_bests, (const T* f, const T* x, T* pf, T* p, T* gf, T* g, int64_t P, int64_t G),
                       (f, x, pf, p, gf, g, P, G))
@@ -682,7 +687,10 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   const int64_t P = options_.particles();
   fitness(x_.data(), P, dim_, f_.data());
   evaluations_ += P;
-  check_fitness(f_.data(), static_cast<int64_t>(f_.size()), 0);
+  const int64_t nf = static_cast<int64_t>(f_.size());
+  // The one-pass bests below check the values themselves.
+  const bool checked_in_bests = group_size_ == 1 && evaluated_;
+  if (!checked_in_bests) check_fitness(f_.data(), nf, 0);
   // Personal bests (strictly better replaces), with raw pointers: groups may be
   // single elements (per-element bests, or rows of one output), where a copy
   // call per group would cost more than the comparison; that case runs
@@ -706,7 +714,9 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
       std::copy(p, p + G, g);
       element_swarm_bests<T>(pf, p, gf, g, 1, P, G);
     } else {
-      element_all_bests<T>(f, x, pf, p, gf, g, P, G);  // personal and swarm bests, one pass per particle
+      // Personal and swarm bests, one pass per particle; a NaN or -inf is
+      // never taken, and is reported (with its particle) after the pass.
+      if (element_all_bests<T>(f, x, pf, p, gf, g, P, G)) check_fitness(f, nf, 0);
     }
     evaluated_ = true;
     return;
