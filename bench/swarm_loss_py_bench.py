@@ -9,11 +9,14 @@ what the same search costs when every iteration is a handful of tensor ops in
 Python, on the same machine, so that bench_swarm_loss's figures have an
 in-machine Python baseline beside the quoted 7.8 ms.
 
-Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats] [rows] [CPP_BENCH]
+Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats] [rows] [CPP_BENCH] [runs]
   (Debian's python3-torch). rows: the output's rows B (default 200; the
   `unwrap` use case has 1024). CPP_BENCH: the path of build/bench/bench_swarm_loss;
   when given, the script runs it on the same shape and prints ours / Python
   per loss (the in-script ratio of the use-case issue's per-step goal).
+  runs (default 1): measure Python and ours this many times, one after the
+  other, then print per arm the median of our times and of the ratios with
+  their range (on a noisy virtual machine one run is not a figure).
 """
 import subprocess
 import os
@@ -65,10 +68,38 @@ def median_seconds(fn, repeats, warmup=5):
     return ts[len(ts) // 2]
 
 
+def positive(i, name, default):
+    if len(sys.argv) <= i:
+        return default
+    try:
+        v = int(sys.argv[i])
+    except ValueError:
+        v = 0
+    if v < 1:
+        sys.exit(f"swarm_loss_py_bench.py: {name} must be a positive integer, got '{sys.argv[i]}'")
+    return v
+
+
 def main():
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    repeats = positive(1, "repeats", 100)
+    rows = positive(2, "rows", 200)
     cpp = sys.argv[3] if len(sys.argv) > 3 else None
+    runs = positive(4, "runs", 1)
+    if runs > 1 and not cpp:
+        sys.exit("swarm_loss_py_bench.py: runs > 1 needs CPP_BENCH")
+    results = [measure(repeats, rows, cpp) for _ in range(runs)]
+    if runs == 1:
+        return
+    print(f"\n{runs} runs: median of ours, median Python / ours (range)")
+    for key in results[0]:
+        ours = sorted(r[key][0] for r in results)
+        ratio = sorted(r[key][1] for r in results)
+        print(f"{key:<60} {ours[len(ours) // 2] * 1e6:>9.1f} us {ratio[len(ratio) // 2]:>7.1f}x "
+              f"({ratio[0]:.1f}-{ratio[-1]:.1f})")
+
+
+def measure(repeats, rows, cpp):
+    """One run: the Python cases, then ours; returns {case -> key: (ours s, ratio)}."""
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
     y = torch.randn(rows, 1)
@@ -96,14 +127,17 @@ def main():
         py[name] = s
         print(f"{name:<52} {s * 1e6:>8.1f} us {s / base:>12.2f}x")
     if not cpp:
-        return
+        return {}
     out = subprocess.run([cpp, str(max(5, repeats)), str(rows), "tsv"], check=True, capture_output=True,
                          text=True).stdout
     ours = {k: float(v) * 1e-6 for k, v in (line.split("\t") for line in out.splitlines() if line)}
     print(f"\nours (C++, {cpp}) on the same shape; Python / ours (the goal: >= 20x)")
+    res = {}
     for name, _, _, _, keys in cases:
         for k in keys:
+            res[name + " -> " + k] = (ours[k], py[name] / ours[k])
             print(f"{name + ' -> ' + k:<60} {ours[k] * 1e6:>9.1f} us {py[name] / ours[k]:>7.1f}x")
+    return res
 
 
 if __name__ == "__main__":
