@@ -18,8 +18,9 @@ Usage: /usr/bin/python3 bench/swarm_loss_py_bench.py [repeats] [rows] [CPP_BENCH
   other, then print per arm the median of our times and of the ratios with
   their range (on a noisy virtual machine one run is not a figure).
 """
-import subprocess
 import os
+import statistics
+import subprocess
 import sys
 import time
 
@@ -92,10 +93,10 @@ def main():
         return
     print(f"\n{runs} runs: median of ours, median Python / ours (range)")
     for key in results[0]:
-        ours = sorted(r[key][0] for r in results)
-        ratio = sorted(r[key][1] for r in results)
-        print(f"{key:<60} {ours[len(ours) // 2] * 1e6:>9.1f} us {ratio[len(ratio) // 2]:>7.1f}x "
-              f"({ratio[0]:.1f}-{ratio[-1]:.1f})")
+        ours = [r[key][0] for r in results]
+        ratio = [r[key][1] for r in results]
+        print(f"{key:<60} {statistics.median(ours) * 1e6:>9.1f} us {statistics.median(ratio):>7.1f}x "
+              f"({min(ratio):.1f}-{max(ratio):.1f})")
 
 
 def measure(repeats, rows, cpp):

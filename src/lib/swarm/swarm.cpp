@@ -615,17 +615,18 @@ Swarm<T>::Swarm(SwarmOptions options, int64_t dim) : options_(std::move(options)
   // consecutive blocks about 600 bytes apart modulo 4 KiB. Where malloc reuses
   // freed blocks instead, the starts are whatever it gives, as before.
   constexpr size_t kStaggerBytes = 576;
-  for (std::vector<T>* b : {&x_, &v_, &vprev_, &m_, &p_, &pf_, &f_}) {
+  const auto nf = static_cast<size_t>(options_.particles() * groups_);
+  for (auto [b, size] : {std::pair{&x_, n}, {&v_, n}, {&vprev_, n}, {&m_, n}, {&p_, n}, {&pf_, nf}, {&f_, nf}}) {
     std::vector<T>().swap(*b);
-    b->reserve(n + kStaggerBytes / sizeof(T));
+    b->reserve(size + kStaggerBytes / sizeof(T));
   }
   x_.assign(n, T(0));
   v_.assign(n, T(0));
   vprev_.assign(n, T(0));
   m_.assign(n, T(0));
   p_.assign(n, T(0));
-  pf_.assign(static_cast<size_t>(options_.particles() * groups_), std::numeric_limits<T>::infinity());
-  f_.assign(pf_.size(), std::numeric_limits<T>::infinity());
+  pf_.assign(nf, std::numeric_limits<T>::infinity());
+  f_.assign(nf, std::numeric_limits<T>::infinity());
   g_.assign(static_cast<size_t>(dim_), T(0));
   gf_.assign(static_cast<size_t>(groups_), std::numeric_limits<T>::infinity());
   a1_.resize(static_cast<size_t>(dim_));
@@ -688,19 +689,17 @@ void Swarm<T>::evaluate(const Fitness& fitness) {
   fitness(x_.data(), P, dim_, f_.data());
   evaluations_ += P;
   const int64_t nf = static_cast<int64_t>(f_.size());
-  // The one-pass bests below check the values themselves.
-  const bool checked_in_bests = group_size_ == 1 && evaluated_;
-  if (!checked_in_bests) check_fitness(f_.data(), nf, 0);
+  const int64_t G = groups_, gs = group_size_, D = dim_;
+  const bool first = !evaluated_;
+  if (gs != 1 || first) check_fitness(f_.data(), nf, 0);  // else the one-pass bests below check
   // Personal bests (strictly better replaces), with raw pointers: groups may be
   // single elements (per-element bests, or rows of one output), where a copy
   // call per group would cost more than the comparison; that case runs
   // branch-free so that random improvements cost no mispredictions.
-  const int64_t G = groups_, gs = group_size_, D = dim_;
   const T* f = f_.data();
   const T* x = x_.data();
   T* pf = pf_.data();
   T* p = p_.data();
-  const bool first = !evaluated_;
   T* gf = gf_.data();
   T* g = g_.data();
   if (gs == 1) {
