@@ -10,7 +10,10 @@
 // The same losses written with kernel_math (vectorisable cos and rounding)
 // show what a CustomKernel costs when its loop vectorises; the two-wavelength
 // phase loss of the `unwrap` use case (target [B, 2]: two wrapped phases) is
-// timed as a tensor callable and as a kernel.
+// timed as a tensor callable and as a kernel. The `codebook` and `simulator`
+// use cases' losses are timed in the forms `adaswarm usecases` runs them
+// (Task::loss and Task::kernel from the task registry; the simulator's target
+// is (desired effect, state) [B, 2]).
 // Usage: bench_swarm_loss [repeats] [rows] [tsv] [keys]
 //   rows: the output's rows B (default 200; `unwrap` has 1024);
 //   tsv: print "key<TAB>microseconds" lines only (read by swarm_loss_py_bench.py);
@@ -25,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "adaswarm/experiments/usecases.h"
 #include "adaswarm/loss/kernel_math.h"
 #include "adaswarm/optim/adaswarm.h"
 #include "adaswarm/util/allocator.h"
@@ -190,6 +194,15 @@ int main(int argc, char** argv) {
   auto t = torch::randn({B, 1}) * 3;
   // Two wrapped phases per row for the unwrap loss.
   auto phases = torch::rand({B, 2}) * (2 * 3.14159265f) - 3.14159265f;
+  // (desired effect ~ U(-1.8, 1.8), state ~ U(-1, 1)) per row for the simulator loss.
+  auto effect_state = torch::cat({torch::rand({B, 1}) * 3.6f - 1.8f, torch::rand({B, 1}) * 2 - 1}, 1);
+  namespace uc = adaswarm::experiments::usecases;
+  const auto tasks = uc::all_tasks("");  // the 0-1 tasks read their data only when generating
+  auto use_case = [&](const std::string& key) -> const uc::Task& {
+    for (const auto& task : tasks)
+      if (task.key == key) return task;
+    throw std::logic_error("no use case " + key);
+  };
   auto plain = [&] { plain_loss(LossKind::MSE, y, t).backward(); };
   const double base = median_seconds(plain, repeats * 5);
   if (tsv) fmt::print("plain\t{:.3f}\n", base * 1e6);
@@ -198,7 +211,7 @@ int main(int argc, char** argv) {
     std::string key, name;
     SwarmLossOptions options;
     int custom;  // 0 built-in, 1 / 2 / 5 / 9 multi-well tensor / kernel / kernel_math / clones, 3 / 4 / 6 step,
-                 // 7 / 8 / 10 unwrap
+                 // 7 / 8 / 10 unwrap, 11 / 12 codebook tensor / kernel, 13 / 14 simulator tensor / kernel
   };
   std::vector<Arm> arms = {
       {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
@@ -220,6 +233,10 @@ int main(int argc, char** argv) {
       {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
       {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
+      {"codebook_tensor", "codebook use case, tensor callable", search_20x40().loss(LossKind::Custom), 11},
+      {"codebook_kernel", "codebook use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 12},
+      {"simulator_tensor", "simulator use case, tensor callable", search_20x40().loss(LossKind::Custom), 13},
+      {"simulator_kernel", "simulator use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 14},
   };
   if (!only.empty()) {  // every named key must be an arm's
     std::string known = ",";
@@ -243,8 +260,14 @@ int main(int argc, char** argv) {
                    : arm.custom == 8 ? SwarmLoss(arm.options, unwrap_fast_kernel())
                    : arm.custom == 9 ? SwarmLoss(arm.options, multi_well_clones_kernel())
                    : arm.custom == 10 ? SwarmLoss(arm.options, unwrap_clones_kernel())
+                   : arm.custom == 11 ? SwarmLoss(arm.options, use_case("codebook").loss)
+                   : arm.custom == 12 ? SwarmLoss(arm.options, use_case("codebook").kernel)
+                   : arm.custom == 13 ? SwarmLoss(arm.options, use_case("simulator").loss)
+                   : arm.custom == 14 ? SwarmLoss(arm.options, use_case("simulator").kernel)
                                      : SwarmLoss(arm.options);
-    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 ? phases : t;
+    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 ? phases
+                         : arm.custom == 13 || arm.custom == 14              ? effect_state
+                                                                             : t;
     auto swarm = [&] { sl(y, target).backward(); };
     const double s = median_seconds(swarm, repeats);
     if (tsv)

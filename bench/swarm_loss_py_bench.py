@@ -57,6 +57,27 @@ def unwrap(pos, phases):
     return (1.0 - torch.cos(pos * (four_pi / 1.0) - p[..., 0:1])) + (1.0 - torch.cos(pos * (four_pi / 1.2) - p[..., 1:2]))
 
 
+CODEBOOK = torch.tensor([-3.0, -1.5, -0.5, 0.5, 1.5, 3.0])
+
+
+def codebook_q(v):
+    return CODEBOOK[(v.unsqueeze(-1) - CODEBOOK).abs().argmin(-1)]
+
+
+def codebook(pos, t):
+    """The `codebook` use case's loss |q(y) - q(t)| (nearest of six levels)."""
+    return (codebook_q(pos) - codebook_q(t).unsqueeze(0)).abs()
+
+
+def simulator(pos, es):
+    """The `simulator` use case's loss |sim(u, s) - e|: dead zone 0.3, gain
+    1 + 0.5 s, saturation 2, quantum 0.1; target (e, s) [B, 2]."""
+    e, s = es[:, 0].view(1, -1, 1), es[:, 1].view(1, -1, 1)
+    dz = torch.sign(pos) * torch.relu(pos.abs() - 0.3)
+    v = torch.clamp((1 + 0.5 * s) * dz, -2.0, 2.0)
+    return (0.1 * torch.round(v / 0.1) - e).abs()
+
+
 def median_seconds(fn, repeats, warmup=5):
     for _ in range(warmup):
         fn()
@@ -106,6 +127,7 @@ def measure(repeats, rows, cpp):
     y = torch.randn(rows, 1)
     t = torch.randn(rows, 1) * 3
     phases = torch.rand(rows, 2) * (2 * 3.14159265) - 3.14159265
+    effect_state = torch.cat([torch.rand(rows, 1) * 3.6 - 1.8, torch.rand(rows, 1) * 2 - 1], 1)
     yg = y.clone().requires_grad_(True)
 
     def plain():
@@ -121,7 +143,9 @@ def measure(repeats, rows, cpp):
              ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
              ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones")),
              ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row", "mw_clones_row")),
-             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones")))
+             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones")),
+             ("swarm codebook loss", codebook, t, True, ("codebook_tensor", "codebook_kernel")),
+             ("swarm simulator loss", simulator, effect_state, True, ("simulator_tensor", "simulator_kernel")))
     py = {}
     for name, loss, target, pe, keys in cases:
         s = median_seconds(lambda: swarm_grad(y, target, loss, per_element=pe, gen=gen), repeats)

@@ -89,6 +89,17 @@ __attribute__((noinline)) void cos_loop(const float* x, float* y, int n) {
 #pragma omp simd
   for (int i = 0; i < n; ++i) y[i] = km::cos(x[i]) + km::round_even(x[i]);
 }
+// select(c, a, b) is c ? a : b bit for bit, for NaN, signed zeros and infinities too.
+TEST(KernelMath, SelectPicksEitherOperandBitForBit) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float values[] = {0.0f, -0.0f, 1.5f, -2.25f, inf, -inf, nan, from_bits(0x7fc00123u), 1e-42f};
+  for (float a : values)
+    for (float b : values) {
+      EXPECT_EQ(bits(km::select(true, a, b)), bits(a));
+      EXPECT_EQ(bits(km::select(false, a, b)), bits(b));
+    }
+}
+
 TEST(KernelMath, VectorisedLoopEqualsElementCalls) {
   std::vector<float> x(4099), y(x.size());
   std::mt19937 gen(3);

@@ -209,13 +209,16 @@ TEST(Usecases, ShortRunsOfClaimedWinsBeatTheUntrainedNetwork) {
   EXPECT_TRUE(std::isnan(run_one(task("multiwell"), Arm::Adam, 1, 0.1).blind_share));  // no swarm, no share
 }
 
-// The kernel forms (usecases --kernels) compute the tensor losses to float
-// rounding, including candidates beyond kernel_math's cos domain (recomputed
-// with std::cos), and a short kernel run of a claimed win still wins.
+// The kernel forms (the swarm arms' default; `usecases --tensor-losses` uses
+// the tensor losses) compute the tensor losses: to float rounding where they
+// take a cos (including candidates beyond kernel_math's cos domain, recomputed
+// with std::cos), bit for bit where they round, clamp, look up or take an
+// argmax (ties and boundaries included). A short kernel run of a claimed win
+// still wins.
 TEST(Usecases, KernelFormsEqualTheTensorLosses) {
+  for (const auto& t : all_tasks(kDataDir)) ASSERT_TRUE(static_cast<bool>(t.kernel.fn)) << t.key;
   for (const char* key : {"multiwell", "multiwell-hard", "step", "unwrap", "tof"}) {
     const auto& t = task(key);
-    ASSERT_TRUE(static_cast<bool>(t.kernel.fn)) << key;
     const auto d = t.generate(3);
     const auto target = d.target_train.to(at::kFloat).contiguous();
     const int64_t B = target.size(0), P = 6;
@@ -235,13 +238,60 @@ TEST(Usecases, KernelFormsEqualTheTensorLosses) {
     const auto inner = (got - want).abs().narrow(0, 2, P - 2).max().item<double>();
     EXPECT_LE(inner, 1e-5) << key;
   }
-  EXPECT_FALSE(static_cast<bool>(task("simulator").kernel.fn));
+  // Rounding, clamping, lookups and argmax: the same bits, boundaries included.
+  auto check_exact = [](const Task& t, const at::Tensor& pos, const at::Tensor& target) {
+    const int64_t P = pos.size(0), B = pos.size(1), C = pos.size(2);
+    std::vector<float> out(static_cast<size_t>(P * B * (t.element_wise ? C : 1)));
+    t.kernel.fn(pos.data_ptr<float>(), P, B, C, target, out.data());
+    const auto want = t.loss(pos, target).to(at::kFloat).contiguous();
+    const auto got = torch::from_blob(out.data(), want.sizes(), at::kFloat);
+    EXPECT_TRUE(torch::equal(got, want)) << t.key << ": max difference "
+                                         << (got - want).abs().max().item<double>();
+  };
+  {
+    // codebook: the midpoints between levels are ties (argmin takes the first level)
+    const auto& t = task("codebook");
+    const auto target = t.generate(3).target_train.to(at::kFloat).contiguous();
+    const int64_t B = target.size(0), P = 5;
+    torch::manual_seed(6);
+    auto pos = (torch::randn({P, B, 1}) * 2.5).contiguous();
+    const float ties[] = {-2.25f, -1.0f, 0.0f, 1.0f, 2.25f, -0.0f, 9.0f, -9.0f, 0.5f, -3.0f};
+    for (int64_t k = 0; k < 10; ++k) pos[0][k][0] = ties[k];
+    check_exact(t, pos, target);
+  }
+  {
+    // simulator: the dead zone's edges, saturation, quantisation midpoints
+    const auto& t = task("simulator");
+    const auto target = t.generate(3).target_train.to(at::kFloat).contiguous();
+    const int64_t B = target.size(0), P = 5;
+    torch::manual_seed(7);
+    auto pos = (torch::randn({P, B, 1}) * 2).contiguous();
+    const float edges[] = {0.3f, -0.3f, 0.0f, -0.0f, 0.35f, -0.45f, 0.55f, 10.0f, -10.0f, 2.3f, -2.3f, 0.25f};
+    for (int64_t k = 0; k < 12; ++k) pos[0][k][0] = edges[k];
+    // dense around the quantiser's steps: u = 0.3 + (j + 0.5) * 0.1 / g(s)
+    pos[1].copy_((0.3 + (torch::arange(B).to(at::kFloat).remainder(20) + 0.5) * 0.1 /
+                             (1 + 0.5 * target.select(1, 1)))
+                      .unsqueeze(1));
+    check_exact(t, pos, target);
+  }
+  for (const char* key : {"zero-one-iris", "zero-one-breast-cancer", "zero-one-wine"}) {
+    // 0-1: argmax ties take the first class
+    const auto& t = task(key);
+    const auto target = t.generate(3).target_train.narrow(0, 0, 40).contiguous();
+    const int64_t B = target.size(0), P = 4, C = t.outputs;
+    torch::manual_seed(8);
+    auto pos = torch::randn({P, B, C}).contiguous();
+    pos[0] = torch::zeros({B, C});  // every row a tie
+    pos[1].narrow(0, 0, B / 2).select(1, C - 1).copy_(pos[1].narrow(0, 0, B / 2).select(1, 0));
+    check_exact(t, pos, target);
+  }
   const auto r = run_one(task("unwrap"), Arm::AdaSwarm, 1, 0.5, "", true);
   const auto plain = run_one(task("unwrap"), Arm::AdaSwarm, 1, 0.5, "", false);
   EXPECT_LT(r.error, 0.5 * r.untrained_error);
   EXPECT_NE(r.error, plain.error);  // the kernel was used (other rounding, other trajectory)
   UsecasesConfig a, b;
-  b.kernels = true;
+  EXPECT_TRUE(a.kernels);  // the default
+  b.kernels = false;
   EXPECT_NE(fingerprint(a), fingerprint(b));  // resume refuses to mix them
 }
 
@@ -305,6 +355,7 @@ TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
            {"--tasks multiwell,nope", "nope"},
            {"--arms adam,best", "--arms"},
            {"--resume --overwrite", "--overwrite"},
+           {"--kernels --tensor-losses", "--tensor-losses"},
            {"--seeds x", "--seeds"}}) {
     const auto [rc, out] = shell(cli + " " + flags);
     EXPECT_NE(rc, 0) << flags;
@@ -320,6 +371,9 @@ TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
   EXPECT_NE(out2.find("--resume"), std::string::npos) << out2;
   auto [rc3, out3] = shell(tiny + " --resume");
   EXPECT_EQ(rc3, 0) << out3;
+  auto [rc4, out4] = shell(tiny + " --resume --tensor-losses");  // other settings: refused
+  EXPECT_NE(rc4, 0) << out4;
+  EXPECT_NE(out4.find("runs.jsonl"), std::string::npos) << out4;
 }
 #endif
 

@@ -68,8 +68,9 @@ struct Task {
   std::function<TaskData(uint64_t seed)> generate;
   CustomLossFn loss;  ///< positions [P, B, C], target [B, ...] -> [P, B, C] or [P, B]
   /// The same loss as a CustomKernel (loops with kernel_math: a faster swarm
-  /// step, equal to `loss` up to float rounding); empty fn: none. Used by the
-  /// swarm arms when UsecasesConfig::kernels is set.
+  /// step, equal to `loss` up to float rounding); every registered task has
+  /// one. The swarm arms use it unless UsecasesConfig::kernels is false
+  /// (`usecases --tensor-losses`); empty fn: the swarm arms use `loss`.
   CustomKernel kernel;
   bool element_wise = true;   ///< loss returns [P, B, C]: Preset::Search applies
   bool autograd = true;       ///< torch's autograd gives the loss a gradient (maybe zero almost everywhere)
@@ -116,8 +117,10 @@ struct UsecasesConfig {
   bool overwrite = false;  ///< replace existing results (else they are refused)
   bool dump_fields = true; ///< grid tasks, first seed: out_dir/fields/TASK_ARM.csv
   /// Swarm arms evaluate the loss through Task::kernel where a task has one
-  /// (other trajectories: float rounding differs from the tensor loss).
-  bool kernels = false;
+  /// (the default); false: through Task::loss, the LibTorch tensor form
+  /// (`--tensor-losses`: slower steps, other float rounding, so other
+  /// trajectories on the chaotic tasks).
+  bool kernels = true;
   int64_t max_runs = -1;   ///< stop after this many new runs (< 0: all): simulates an interruption
   bool progress = true;
 };
@@ -147,9 +150,10 @@ struct RunResult {
 /// weights and batch order depend on the task and seed only (paired across
 /// arms); the swarm and SPSA have their own seeded generators. Writes the
 /// predicted field to fields_path when given (grid tasks).
-/// kernels: the swarm arms use Task::kernel when the task has one.
+/// kernels: the swarm arms use Task::kernel when the task has one (false:
+/// Task::loss).
 RunResult run_one(const Task& task, Arm arm, uint64_t seed, double epoch_scale = 1.0,
-                  const std::string& fields_path = "", bool kernels = false);
+                  const std::string& fields_path = "", bool kernels = true);
 
 struct Outcome {
   std::vector<RunResult> runs;  ///< every finished run (resumed + new), sorted by key

@@ -53,6 +53,17 @@ inline float float_of(uint32_t b) {
 }
 }  // namespace detail
 
+/// c ? a : b by bit masks, for every float (NaN, signed zeros and infinities
+/// pass through unchanged). Write a kernel's clamps and piecewise parts with it
+/// rather than `?:`: GCC may turn a ternary into a branch (threading a clamped
+/// constant through what follows), and it does not vectorise a loop whose
+/// branch guards a division, as that could trap (-ftrapping-math, the
+/// default). The simulator use case's kernel ran scalar for that reason.
+inline float select(bool c, float a, float b) {
+  const uint32_t m = uint32_t{0} - static_cast<uint32_t>(c);
+  return detail::float_of((detail::bits_of(a) & m) | (detail::bits_of(b) & ~m));
+}
+
 /// x rounded to the nearest integer, ties to even: std::nearbyint(x) in the
 /// default rounding mode, for every float (zeros keep their sign, NaN and
 /// infinities pass through; tested against std::nearbyint).

@@ -71,8 +71,9 @@ std::vector<Arm> all_arms() {
 bool is_swarm_arm(Arm a) { return a == Arm::AdaSwarm || a == Arm::AdaSwarmTargets || a == Arm::AdaSwarmSearch; }
 
 std::string fingerprint(const UsecasesConfig& c) {
-  // Kernels change the swarm arms' trajectories; the default keeps the old fingerprint.
-  return fmt::format("usecases-v1;epoch_scale={}{}", c.epoch_scale, c.kernels ? ";kernels=1" : "");
+  // The loss form changes the swarm arms' trajectories. The tensor form keeps the
+  // first fingerprint; kernels=2: every task has a kernel (kernels=1 covered five).
+  return fmt::format("usecases-v1;epoch_scale={}{}", c.epoch_scale, c.kernels ? ";kernels=2" : "");
 }
 
 std::string RunResult::key() const { return fmt::format("{}/{}/{}", task, arm, seed); }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -237,6 +238,87 @@ CustomKernel two_wavelength_kernel(const std::vector<double>& lambdas) {
           true};
 }
 
+constexpr int kCodebookSize = 6;
+constexpr float kCodebookLevels[kCodebookSize] = {-3.0f, -1.5f, -0.5f, 0.5f, 1.5f, 3.0f};
+const std::vector<float> kCodebook(kCodebookLevels, kCodebookLevels + kCodebookSize);
+
+// The nearest codebook level, the first on a tie (torch's argmin): selects
+// (kernel_math::select) only, so that the loop vectorises; NaN gives the first level, as argmin does.
+inline float codebook_level(float v) {
+  float best = kCodebookLevels[0], bd = std::fabs(v - kCodebookLevels[0]);
+  for (int k = 1; k < kCodebookSize; ++k) {
+    const float d = std::fabs(v - kCodebookLevels[k]);
+    best = kernel_math::select(d < bd, kCodebookLevels[k], best);
+    bd = kernel_math::select(d < bd, d, bd);
+  }
+  return best;
+}
+
+ADASWARM_KERNEL_CLONES void codebook_fast(const float* x, const float* qt, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) out[j] = std::fabs(codebook_level(x[j]) - qt[j]);
+}
+
+CustomKernel codebook_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const auto t = target.to(at::kFloat).contiguous();
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            std::vector<float> qt(static_cast<size_t>(D));  // q(t): the same for every particle
+            for (int64_t j = 0; j < D; ++j) qt[static_cast<size_t>(j)] = codebook_level(tp[j]);
+            for (int64_t i = 0; i < P; ++i) codebook_fast(pos + i * D, qt.data(), D, out + i * D);
+          },
+          true};
+}
+
+// |sim(u, s) - e| for u [P, B, 1], target (e, s) [B, 2], in the order of
+// operations of actuator() (float, unfused, a true division), so that it gives
+// the same bits; relu and clamp keep NaN, as torch's do. Selects, not `?:`
+// (kernel_math::select: with ternaries GCC threaded the clamp into branches
+// around the division and left the loop scalar, slower than the tensor form).
+ADASWARM_KERNEL_CLONES void simulator_fast(const float* u, const float* es, int64_t n, float* out) {
+  const float dead = static_cast<float>(kDeadZone), slope = static_cast<float>(kGainSlope);
+  const float sat = static_cast<float>(kSaturation), quantum = static_cast<float>(kQuantum);
+#pragma omp simd
+  for (int64_t b = 0; b < n; ++b) {
+    const float x = u[b];
+    const float sign = static_cast<float>(x > 0.0f) - static_cast<float>(x < 0.0f);
+    const float over = std::fabs(x) - dead;
+    const float dz = sign * kernel_math::select(over < 0.0f, 0.0f, over);
+    float v = (slope * es[2 * b + 1] + 1.0f) * dz;
+    v = kernel_math::select(v < -sat, -sat, v);
+    v = kernel_math::select(v > sat, sat, v);
+    out[b] = std::fabs(quantum * kernel_math::round_even(v / quantum) - es[2 * b]);
+  }
+}
+
+CustomKernel simulator_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t, const at::Tensor& target, float* out) {
+            const auto t = target.to(at::kFloat).contiguous();
+            const float* es = t.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i) simulator_fast(pos + i * B, es, B, out + i * B);
+          },
+          true};
+}
+
+// The 0-1 loss of argmax over the C outputs per candidate row ([P, B] out):
+// the first maximum, a NaN counting as the maximum (torch's argmax).
+CustomKernel zero_one_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const auto t = target.to(at::kLong).contiguous();
+            const int64_t* label = t.data_ptr<int64_t>();
+            for (int64_t i = 0; i < P; ++i)
+              for (int64_t b = 0; b < B; ++b) {
+                const float* y = pos + (i * B + b) * C;
+                int64_t best = 0;
+                for (int64_t c = 1; c < C; ++c)
+                  if (y[c] > y[best] || (std::isnan(y[c]) && !std::isnan(y[best]))) best = c;
+                out[i * B + b] = best != label[b] ? 1.0f : 0.0f;
+              }
+          },
+          false};
+}
+
 Task base(const std::string& key, const std::string& title) {
   Task t;
   t.key = key;
@@ -292,8 +374,6 @@ Task step_task() {
   return t;
 }
 
-const std::vector<float> kCodebook = {-3.0f, -1.5f, -0.5f, 0.5f, 1.5f, 3.0f};
-
 Task codebook_task() {
   Task t = base("codebook", "few-level codebook, L = |q(y) - q(t)|");
   t.definition =
@@ -308,6 +388,7 @@ Task codebook_task() {
   t.loss = [](const at::Tensor& pos, const at::Tensor& tg) {
     return (codebook_quantize(pos) - codebook_quantize(tg).unsqueeze(0)).abs();
   };
+  t.kernel = codebook_kernel();
   t.make_surrogate = [](const TaskData&, uint64_t) -> SurrogateFn {
     return [](const at::Tensor& y, const at::Tensor& tg) { return (y - codebook_quantize(tg)).abs().mean(); };
   };
@@ -401,6 +482,7 @@ Task simulator_task() {
     const auto e = tg.select(1, 0).view({1, -1, 1}), s = tg.select(1, 1).view({1, -1, 1});
     return (actuator(pos, s) - e).abs();
   };
+  t.kernel = simulator_kernel();
   t.make_surrogate = [](const TaskData&, uint64_t seed) -> SurrogateFn {
     Rng r = rng_for(seed, "simulator-surrogate");
     auto u = uniform_column(r, kSurrogateSamples, -kSurrogateU, kSurrogateU);
@@ -463,6 +545,7 @@ Task zero_one_task(const std::string& set, const std::string& data_dir) {
   t.loss = [](const at::Tensor& pos, const at::Tensor& tg) {
     return (pos.argmax(-1) != tg.unsqueeze(0)).to(at::kFloat);
   };
+  t.kernel = zero_one_kernel();
   t.make_surrogate = [](const TaskData&, uint64_t) -> SurrogateFn {
     return [](const at::Tensor& y, const at::Tensor& tg) { return torch::cross_entropy_loss(y, tg); };
   };
