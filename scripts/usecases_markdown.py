@@ -72,7 +72,7 @@ def main(argv):
             if not r or r.get("moved_share") is None:
                 cells.append("—")
             else:
-                cells.append(f"{100 * r['moved_share']['mean']:.0f} % / {100 * r['blind_share']['mean']:.0f} %")
+                cells.append(f"{100 * r['moved_share']:.0f} % / {100 * r['blind_share']:.0f} %")
         print("| " + " | ".join(cells) + " |")
     return 0
 
