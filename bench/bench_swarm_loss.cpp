@@ -211,7 +211,8 @@ int main(int argc, char** argv) {
     std::string key, name;
     SwarmLossOptions options;
     int custom;  // 0 built-in, 1 / 2 / 5 / 9 multi-well tensor / kernel / kernel_math / clones, 3 / 4 / 6 step,
-                 // 7 / 8 / 10 unwrap, 11 / 12 codebook tensor / kernel, 13 / 14 simulator tensor / kernel
+                 // 7 / 8 / 10 unwrap, 11 / 12 codebook tensor / kernel, 13 / 14 simulator tensor / kernel,
+                 // 15 the unwrap use case's own kernel
   };
   std::vector<Arm> arms = {
       {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
@@ -233,6 +234,7 @@ int main(int argc, char** argv) {
       {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
       {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
+      {"unwrap_task", "unwrap use case's kernel (registry: ISA clones + NaN fix-up)", search_20x40().loss(LossKind::Custom), 15},
       {"codebook_tensor", "codebook use case, tensor callable", search_20x40().loss(LossKind::Custom), 11},
       {"codebook_kernel", "codebook use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 12},
       {"simulator_tensor", "simulator use case, tensor callable", search_20x40().loss(LossKind::Custom), 13},
@@ -264,8 +266,9 @@ int main(int argc, char** argv) {
                    : arm.custom == 12 ? SwarmLoss(arm.options, use_case("codebook").kernel)
                    : arm.custom == 13 ? SwarmLoss(arm.options, use_case("simulator").loss)
                    : arm.custom == 14 ? SwarmLoss(arm.options, use_case("simulator").kernel)
+                   : arm.custom == 15 ? SwarmLoss(arm.options, use_case("unwrap").kernel)
                                      : SwarmLoss(arm.options);
-    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 ? phases
+    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 || arm.custom == 15 ? phases
                          : arm.custom == 13 || arm.custom == 14              ? effect_state
                                                                              : t;
     auto swarm = [&] { sl(y, target).backward(); };

@@ -143,7 +143,7 @@ def measure(repeats, rows, cpp):
              ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
              ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones")),
              ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row", "mw_clones_row")),
-             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones")),
+             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones", "unwrap_task")),
              ("swarm codebook loss", codebook, t, True, ("codebook_tensor", "codebook_kernel")),
              ("swarm simulator loss", simulator, effect_state, True, ("simulator_tensor", "simulator_kernel")))
     py = {}

@@ -160,23 +160,37 @@ constexpr double kSurrogateU = 4.5;
 // ---- kernel forms (Task::kernel, `usecases --kernels`) ---------------------------
 // The element-wise losses as loops over [P, B, C] floats with kernel_math (the
 // compiler vectorises them). kernel_math::cos is NaN beyond |x| = 8192 (a wildly
-// wrong candidate can get there): such elements are recomputed with std::cos
-// in a second pass, so the kernel is NaN only where the tensor loss is.
+// wrong candidate can get there): the loops report whether they produced a NaN
+// (a vector OR in the same pass), and only then are such elements recomputed
+// with std::cos, so the kernel is NaN only where the tensor loss is.
 // The fast loops are compiled for AVX-512, AVX2 and the baseline
 // (ADASWARM_KERNEL_CLONES: the same bits on every path).
+// The target's floats for a kernel: the tensor's own data when it is float
+// and contiguous (every call of the search, 41 a step at 20 x 40: no LibTorch
+// dispatch then), else a converted copy kept in `holder`.
+const float* float_data(const at::Tensor& t, at::Tensor& holder) {
+  if (t.scalar_type() == at::kFloat && t.is_contiguous()) return t.data_ptr<float>();
+  holder = t.to(at::kFloat).contiguous();
+  return holder.data_ptr<float>();
+}
+
 template <typename Exact>
 void fix_nan(int64_t n, float* out, Exact exact) {
   for (int64_t k = 0; k < n; ++k)
     if (std::isnan(out[k])) out[k] = exact(k);
 }
 
-ADASWARM_KERNEL_CLONES void multiwell_fast(const float* x, const float* tp, int64_t n, float a, float kk,
+ADASWARM_KERNEL_CLONES bool multiwell_fast(const float* x, const float* tp, int64_t n, float a, float kk,
                                            float* out) {
-#pragma omp simd
+  int nan = 0;
+#pragma omp simd reduction(| : nan)
   for (int64_t j = 0; j < n; ++j) {
     const float r = x[j] - tp[j];
-    out[j] = a * r * r + 1.0f - kernel_math::cos(kk * r);
+    const float v = a * r * r + 1.0f - kernel_math::cos(kk * r);
+    out[j] = v;
+    nan |= static_cast<int>(v != v);
   }
+  return nan != 0;
 }
 
 ADASWARM_KERNEL_CLONES void step_fast(const float* x, const float* tp, int64_t n, float* out) {
@@ -184,22 +198,28 @@ ADASWARM_KERNEL_CLONES void step_fast(const float* x, const float* tp, int64_t n
   for (int64_t j = 0; j < n; ++j) out[j] = std::fabs(kernel_math::round_even(x[j]) - kernel_math::round_even(tp[j]));
 }
 
-ADASWARM_KERNEL_CLONES void two_wavelength_fast(const float* x, const float* f, int64_t n, float s0, float s1,
+ADASWARM_KERNEL_CLONES bool two_wavelength_fast(const float* x, const float* f, int64_t n, float s0, float s1,
                                                 float* out) {
-#pragma omp simd
-  for (int64_t b = 0; b < n; ++b)
-    out[b] = (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
+  int nan = 0;
+#pragma omp simd reduction(| : nan)
+  for (int64_t b = 0; b < n; ++b) {
+    const float v =
+        (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
+    out[b] = v;
+    nan |= static_cast<int>(v != v);
+  }
+  return nan != 0;
 }
 
 CustomKernel multiwell_kernel(double a_in, double k_in) {
   const float a = static_cast<float>(a_in), kk = static_cast<float>(k_in);
   return {[a, kk](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
-            const auto t = target.to(at::kFloat).contiguous();
-            const float* tp = t.data_ptr<float>();
+            at::Tensor t;
+            const float* tp = float_data(target, t);
             const int64_t D = B * C;
             for (int64_t i = 0; i < P; ++i) {
               const float* x = pos + i * D;
-              multiwell_fast(x, tp, D, a, kk, out + i * D);
+              if (!multiwell_fast(x, tp, D, a, kk, out + i * D)) continue;
               fix_nan(D, out + i * D, [&](int64_t j) {
                 const float r = x[j] - tp[j];
                 return a * r * r + 1.0f - std::cos(kk * r);
@@ -211,8 +231,8 @@ CustomKernel multiwell_kernel(double a_in, double k_in) {
 
 CustomKernel step_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
-            const auto t = target.to(at::kFloat).contiguous();
-            const float* tp = t.data_ptr<float>();
+            at::Tensor t;
+            const float* tp = float_data(target, t);
             const int64_t D = B * C;
             for (int64_t i = 0; i < P; ++i) step_fast(pos + i * D, tp, D, out + i * D);
           },
@@ -225,11 +245,11 @@ CustomKernel two_wavelength_kernel(const std::vector<double>& lambdas) {
   if (lambdas.size() != 2) throw std::logic_error("two_wavelength_kernel: two wavelengths expected");
   const float s0 = static_cast<float>(4 * kPi / lambdas[0]), s1 = static_cast<float>(4 * kPi / lambdas[1]);
   return {[s0, s1](const float* pos, int64_t P, int64_t B, int64_t, const at::Tensor& phases, float* out) {
-            const auto ph = phases.to(at::kFloat).contiguous();
-            const float* f = ph.data_ptr<float>();
+            at::Tensor ph;
+            const float* f = float_data(phases, ph);
             for (int64_t i = 0; i < P; ++i) {
               const float* x = pos + i * B;
-              two_wavelength_fast(x, f, B, s0, s1, out + i * B);
+              if (!two_wavelength_fast(x, f, B, s0, s1, out + i * B)) continue;
               fix_nan(B, out + i * B, [&](int64_t b) {
                 return (1.0f - std::cos(x[b] * s0 - f[2 * b])) + (1.0f - std::cos(x[b] * s1 - f[2 * b + 1]));
               });
@@ -261,8 +281,8 @@ ADASWARM_KERNEL_CLONES void codebook_fast(const float* x, const float* qt, int64
 
 CustomKernel codebook_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
-            const auto t = target.to(at::kFloat).contiguous();
-            const float* tp = t.data_ptr<float>();
+            at::Tensor t;
+            const float* tp = float_data(target, t);
             const int64_t D = B * C;
             std::vector<float> qt(static_cast<size_t>(D));  // q(t): the same for every particle
             for (int64_t j = 0; j < D; ++j) qt[static_cast<size_t>(j)] = codebook_level(tp[j]);
@@ -294,8 +314,8 @@ ADASWARM_KERNEL_CLONES void simulator_fast(const float* u, const float* es, int6
 
 CustomKernel simulator_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t, const at::Tensor& target, float* out) {
-            const auto t = target.to(at::kFloat).contiguous();
-            const float* es = t.data_ptr<float>();
+            at::Tensor t;
+            const float* es = float_data(target, t);
             for (int64_t i = 0; i < P; ++i) simulator_fast(pos + i * B, es, B, out + i * B);
           },
           true};
@@ -305,7 +325,8 @@ CustomKernel simulator_kernel() {
 // the first maximum, a NaN counting as the maximum (torch's argmax).
 CustomKernel zero_one_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
-            const auto t = target.to(at::kLong).contiguous();
+            at::Tensor t = target;
+            if (t.scalar_type() != at::kLong || !t.is_contiguous()) t = target.to(at::kLong).contiguous();
             const int64_t* label = t.data_ptr<int64_t>();
             for (int64_t i = 0; i < P; ++i)
               for (int64_t b = 0; b < B; ++b) {
