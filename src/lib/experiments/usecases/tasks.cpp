@@ -161,7 +161,8 @@ constexpr double kSurrogateU = 4.5;
 // The element-wise losses as loops over [P, B, C] floats with kernel_math (the
 // compiler vectorises them). kernel_math::cos is NaN beyond |x| = 8192 (a wildly
 // wrong candidate can get there): the loops report whether they produced a NaN
-// (a vector OR in the same pass), and only then are such elements recomputed
+// (a sum of v - v in the same pass: 0 unless some v is NaN or infinite; cheaper
+// than OR-ing compares), and only then are such elements recomputed
 // with std::cos, so the kernel is NaN only where the tensor loss is.
 // The fast loops are compiled for AVX-512, AVX2 and the baseline
 // (ADASWARM_KERNEL_CLONES: the same bits on every path).
@@ -182,15 +183,15 @@ void fix_nan(int64_t n, float* out, Exact exact) {
 
 ADASWARM_KERNEL_CLONES bool multiwell_fast(const float* x, const float* tp, int64_t n, float a, float kk,
                                            float* out) {
-  int nan = 0;
-#pragma omp simd reduction(| : nan)
+  float acc = 0.0f;  // as in two_wavelength_fast
+#pragma omp simd reduction(+ : acc)
   for (int64_t j = 0; j < n; ++j) {
     const float r = x[j] - tp[j];
     const float v = a * r * r + 1.0f - kernel_math::cos(kk * r);
     out[j] = v;
-    nan |= static_cast<int>(v != v);
+    acc += v - v;
   }
-  return nan != 0;
+  return !(acc == 0.0f);
 }
 
 ADASWARM_KERNEL_CLONES void step_fast(const float* x, const float* tp, int64_t n, float* out) {
@@ -200,15 +201,15 @@ ADASWARM_KERNEL_CLONES void step_fast(const float* x, const float* tp, int64_t n
 
 ADASWARM_KERNEL_CLONES bool two_wavelength_fast(const float* x, const float* f, int64_t n, float s0, float s1,
                                                 float* out) {
-  int nan = 0;
-#pragma omp simd reduction(| : nan)
+  float acc = 0.0f;  // stays 0 unless some v is NaN (v - v: 0 for finite v, NaN for NaN and inf)
+#pragma omp simd reduction(+ : acc)
   for (int64_t b = 0; b < n; ++b) {
     const float v =
         (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
     out[b] = v;
-    nan |= static_cast<int>(v != v);
+    acc += v - v;
   }
-  return nan != 0;
+  return !(acc == 0.0f);
 }
 
 CustomKernel multiwell_kernel(double a_in, double k_in) {
