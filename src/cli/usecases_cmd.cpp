@@ -31,6 +31,7 @@ void run(const UsecasesArgs& a, CLI::App& cmd) {
     throw std::invalid_argument("--jobs must be in [1, " + std::to_string(hw) + "] (the cores), got " +
                                 std::to_string(a.jobs));
   if (a.resume && a.overwrite) throw std::invalid_argument("--resume and --overwrite exclude each other");
+  if (a.kernels && a.tensor_losses) throw std::invalid_argument("--kernels and --tensor-losses exclude each other");
   uc::UsecasesConfig cfg;
   auto keys = split_list(a.tasks);
   if (keys.size() == 1 && keys[0] == "all") keys.clear();
@@ -58,9 +59,9 @@ void run(const UsecasesArgs& a, CLI::App& cmd) {
   cfg.kernels = !a.tensor_losses;
   cfg.max_runs = a.stop_after;
   cfg.progress = !a.no_progress;
-  std::fprintf(stderr, "adaswarm usecases: %zu task(s), %lld seed(s), epochs x%.2g, %d job(s)%s -> %s\n",
+  std::fprintf(stderr, "adaswarm usecases: %zu task(s), %lld seed(s), epochs x%.2g, %d job(s), %s losses%s -> %s\n",
                cfg.tasks.size(), static_cast<long long>(cfg.seeds), cfg.epoch_scale, cfg.jobs,
-               cfg.resume ? ", resuming" : "", cfg.out_dir.c_str());
+               cfg.kernels ? "kernel" : "tensor", cfg.resume ? ", resuming" : "", cfg.out_dir.c_str());
   const auto rep = uc::run_and_report(cfg);
   if (rep.outcome.remaining > 0) {
     std::fprintf(stderr, "stopped after %lld new run(s); %lld left: rerun with --resume\n",
@@ -93,11 +94,11 @@ void add_usecases_command(CLI::App& app) {
   cmd->add_flag("--overwrite", args->overwrite, "replace the results already in OUT");
   cmd->add_flag("--no-fields", args->no_fields, "do not write the grid tasks' predicted fields (OUT/fields/*.csv)");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar");
-  auto* tensor = cmd->add_flag("--tensor-losses", args->tensor_losses,
-                               "swarm arms evaluate the task loss as LibTorch tensor ops instead of its kernel_math "
-                               "CustomKernel (the default): slower steps, other float rounding");
+  cmd->add_flag("--tensor-losses", args->tensor_losses,
+                "swarm arms evaluate the task loss as LibTorch tensor ops instead of its kernel_math CustomKernel "
+                "(the default): slower steps, other float rounding");
   // The default since kernels covered every task; kept so that older command lines run.
-  cmd->add_flag("--kernels", args->kernels, "swarm arms use the kernel forms (the default)")->group("")->excludes(tensor);
+  cmd->add_flag("--kernels", args->kernels, "swarm arms use the kernel forms (the default)")->group("");
   cmd->add_option("--stop-after", args->stop_after, "stop after N new runs (simulates an interruption)")->group("");
   cmd->callback([args, cmd] { run(*args, *cmd); });
 }
