@@ -168,6 +168,33 @@ TEST(Usecases, SimulatorErrorHasAFloorThatTheMinimiserReaches) {
   }
 }
 
+// The variant with reachable desired effects: every e is one of the actuator's
+// levels in [-1.8, 1.8] (bit for bit, as actuator() forms them), all 37 occur,
+// the known minimiser reaches every one exactly (the floor is 0, so the issue's
+// 1/5-of-the-surrogate goal can be measured there), and the states are those
+// of a U(-1, 1) draw, as in `simulator`.
+TEST(Usecases, SimulatorLevelsVariantHasReachableTargets) {
+  const auto& t = task("simulator-levels");
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const auto d = t.generate(seed);
+    const auto e = d.target_test.select(1, 0).unsqueeze(1), s = d.target_test.select(1, 1).unsqueeze(1);
+    // e is on the quantiser's grid: q(e) = e, bit for bit
+    const auto on_grid = 0.1 * torch::round(e / 0.1);
+    EXPECT_TRUE(torch::equal(on_grid, e)) << "seed " << seed;
+    EXPECT_LE(e.abs().max().item<double>(), 1.8 + 1e-6);
+    EXPECT_EQ(std::get<0>(at::_unique(torch::cat({d.target_train.select(1, 0), d.target_test.select(1, 0)}))).numel(),
+              37)
+        << "seed " << seed;
+    EXPECT_EQ((actuator(d.truth_test, s) - e).abs().max().item<double>(), 0.0) << "seed " << seed;
+    EXPECT_EQ(t.error(d.truth_test, d), 0.0) << "seed " << seed;
+    EXPECT_GE(s.min().item<double>(), -1.0);
+    EXPECT_LT(s.max().item<double>(), 1.0);
+  }
+  // Not the same rows as `simulator` (its e is continuous: off the grid almost everywhere).
+  const auto c = task("simulator").generate(1).target_test.select(1, 0);
+  EXPECT_FALSE(torch::equal(0.1 * torch::round(c / 0.1), c));
+}
+
 TEST(Usecases, ZeroOneLossAndArmsThatApply) {
   const auto& t = task("zero-one-iris");
   const auto y = torch::tensor({{2.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 3.0f}}).unsqueeze(0);
@@ -259,9 +286,9 @@ TEST(Usecases, KernelFormsEqualTheTensorLosses) {
     for (int64_t k = 0; k < 10; ++k) pos[0][k][0] = ties[k];
     check_exact(t, pos, target);
   }
-  {
+  for (const char* key : {"simulator", "simulator-levels"}) {
     // simulator: the dead zone's edges, saturation, quantisation midpoints
-    const auto& t = task("simulator");
+    const auto& t = task(key);
     const auto target = t.generate(3).target_train.to(at::kFloat).contiguous();
     const int64_t B = target.size(0), P = 5;
     torch::manual_seed(7);

@@ -80,6 +80,7 @@ void add_usecases_command(CLI::App& app) {
                                              "and the constant-loss control (docs/usecases.md)");
   cmd->add_option("--tasks", args->tasks,
                   "comma list (default all): multiwell, multiwell-hard, step, codebook, unwrap, tof, simulator, "
+                  "simulator-levels, "
                   "zero-one-iris, zero-one-breast-cancer, zero-one-wine");
   cmd->add_option("--arms", args->arms,
                   "comma list (default all): adam, surrogate, adaswarm, adaswarm-targets, adaswarm-search, constant, "

@@ -87,7 +87,7 @@ struct Task {
 };
 
 /// The task registry: multiwell, multiwell-hard, step, codebook, unwrap, tof,
-/// simulator, zero-one-iris, zero-one-breast-cancer, zero-one-wine. data_dir
+/// simulator, simulator-levels, zero-one-iris, zero-one-breast-cancer, zero-one-wine. data_dir
 /// holds uci/ (the 0-1 tasks read it when generating).
 std::vector<Task> all_tasks(const std::string& data_dir);
 /// The tasks named in `keys` (all when empty); throws std::invalid_argument

@@ -470,27 +470,49 @@ Task tof_task() {
   return t;
 }
 
-Task simulator_task() {
-  Task t = base("simulator", "simulator in the loop (dead zone, saturation, quantisation)");
+// levels = false: desired effects e ~ U(-1.8, 1.8), so that a row's error is at
+// least the distance from e to the nearest quantiser level (the floor, about
+// 0.025 on average). levels = true (`simulator-levels`): e is one of the 37
+// reachable levels in [-1.8, 1.8], drawn uniformly (the floor is 0); everything
+// else (network, budget, surrogate, SPSA step) is the same task.
+Task simulator_task(bool levels) {
+  Task t = levels ? base("simulator-levels", "simulator in the loop, reachable desired effects")
+                  : base("simulator", "simulator in the loop (dead zone, saturation, quantisation)");
+  const int64_t n_levels = static_cast<int64_t>(std::lround(kDesiredMax / kQuantum));  // 18 each side of 0
+  const std::string desired =
+      levels ? fmt::format("desired effect e = {} k, k uniform on the integers -{}..{}", kQuantum, n_levels, n_levels)
+             : fmt::format("desired effect e ~ U(-{0}, {0})", kDesiredMax);
+  const std::string floor =
+      levels ? std::string("best possible 0: every e is reachable")
+             : fmt::format("best possible <= {} per row: the distance from e to the nearest level", kQuantum / 2);
   t.definition = fmt::format(
       "Actuator effect = q(clamp(g(s) dz(u), -{1}, {1})) with dz(u) = sign(u) max(|u| - {0}, 0), gain g(s) = 1 + "
-      "{3} s, q(v) = {2} round(v / {2}). The network maps (desired effect e ~ U(-{4}, {4}), state s ~ U(-1, 1)) to "
+      "{3} s, q(v) = {2} round(v / {2}). The network maps ({4}, state s ~ U(-1, 1)) to "
       "the command u; 512 training and 512 test rows; target [N, 2] = (e, s). Loss |sim(u, s) - e|. Network "
-      "2-32-1 tanh, full batch, 300 steps, lr 0.02. Error: mean |sim(u, s) - e| on the test rows (best "
-      "possible <= {5}). Surrogate: an MLP 2-32-1 tanh fitted by MSE to {6} samples of sim (u ~ U(-{7}, {7}), "
+      "2-32-1 tanh, full batch, 300 steps, lr 0.02. Error: mean |sim(u, s) - e| on the test rows ({5}). "
+      "Surrogate: an MLP 2-32-1 tanh fitted by MSE to {6} samples of sim (u ~ U(-{7}, {7}), "
       "s ~ U(-1, 1); Adam lr 0.01, {8} full-batch steps), then Adam on |surrogate(u, s) - e|. Known "
       "minimiser: u* = sign(e) (|e| / g(s) + {0}).",
-      kDeadZone, kSaturation, kQuantum, kGainSlope, kDesiredMax, kQuantum / 2, kSurrogateSamples, kSurrogateU,
+      kDeadZone, kSaturation, kQuantum, kGainSlope, desired, floor, kSurrogateSamples, kSurrogateU,
       kSurrogateSteps);
   t.epochs = 300;
   t.lr = 0.02;
   t.spsa_step = 0.2;
   t.target_shaped = false;
-  t.generate = [](uint64_t seed) {
-    Rng r = rng_for(seed, "simulator");
+  t.generate = [levels, n_levels](uint64_t seed) {
+    Rng r = rng_for(seed, levels ? "simulator-levels" : "simulator");
     TaskData d;
     auto make = [&](int64_t n, at::Tensor& x, at::Tensor& target, at::Tensor& truth) {
-      auto e = uniform_column(r, n, -kDesiredMax, kDesiredMax);
+      at::Tensor e;
+      if (levels) {
+        e = torch::empty({n, 1});
+        float* ep = e.data_ptr<float>();
+        for (int64_t i = 0; i < n; ++i)
+          // in float, as actuator() forms its levels (quantum * round(...)), so e is one of them bit for bit
+          ep[i] = static_cast<float>(kQuantum) * static_cast<float>(static_cast<int64_t>(r.below(2 * n_levels + 1)) - n_levels);
+      } else {
+        e = uniform_column(r, n, -kDesiredMax, kDesiredMax);
+      }
       auto s = uniform_column(r, n, -1, 1);
       x = torch::cat({e, s}, 1);
       target = x.clone();
@@ -610,7 +632,8 @@ at::Tensor codebook_quantize(const at::Tensor& v) {
 
 std::vector<Task> all_tasks(const std::string& data_dir) {
   std::vector<Task> v = {multiwell("multiwell", 0.1, 3.0), multiwell("multiwell-hard", 0.05, 5.0),
-                         step_task(), codebook_task(), unwrap_task(), tof_task(), simulator_task()};
+                         step_task(), codebook_task(), unwrap_task(), tof_task(), simulator_task(false),
+                         simulator_task(true)};
   for (const char* set : {"iris", "breast-cancer", "wine"}) v.push_back(zero_one_task(set, data_dir));
   return v;
 }
