@@ -459,6 +459,9 @@ struct SwarmLoss::Step {
     }
     std::vector<float> x0(static_cast<size_t>(P * D));
     const float noise = static_cast<float>(o.start_noise());
+    // A local copy of the generator keeps its state in registers through the
+    // loop (the member's was stored and reloaded per draw); the same draws.
+    Rng rng = st.rng;
     for (int64_t i = 0; i < P; ++i) {
       float* x = x0.data() + i * D;
       size_t c = 0;  // k % C without a division per element
@@ -466,16 +469,17 @@ struct SwarmLoss::Step {
         float u;
         if (plan.symmetric) {
           const double s = plan.span[c];
-          u = static_cast<float>(st.rng.uniform(-s, s));
+          u = static_cast<float>(rng.uniform(-s, s));
         } else if (plan.start == SwarmStart::Targets) {
           // The reference: U(0, 1) above the target (cross-entropy: unscaled).
-          u = ce ? static_cast<float>(st.rng.uniform()) : noise * static_cast<float>(st.rng.uniform());
+          u = ce ? static_cast<float>(rng.uniform()) : noise * static_cast<float>(rng.uniform());
         } else {
-          u = noise * static_cast<float>(st.rng.uniform(-1.0, 1.0));
+          u = noise * static_cast<float>(rng.uniform(-1.0, 1.0));
         }
         x[k] = centre[static_cast<size_t>(k)] + u;
       }
     }
+    st.rng = rng;
     return x0;
   }
 
