@@ -507,9 +507,11 @@ Task simulator_task(bool levels) {
       if (levels) {
         e = torch::empty({n, 1});
         float* ep = e.data_ptr<float>();
-        for (int64_t i = 0; i < n; ++i)
-          // in float, as actuator() forms its levels (quantum * round(...)), so e is one of them bit for bit
-          ep[i] = static_cast<float>(kQuantum) * static_cast<float>(static_cast<int64_t>(r.below(2 * n_levels + 1)) - n_levels);
+        // in float, as actuator() forms its levels (quantum * round(...)), so e is one of them bit for bit
+        for (int64_t i = 0; i < n; ++i) {
+          const int64_t k = static_cast<int64_t>(r.below(static_cast<uint64_t>(2 * n_levels + 1))) - n_levels;
+          ep[i] = static_cast<float>(kQuantum) * static_cast<float>(k);
+        }
       } else {
         e = uniform_column(r, n, -kDesiredMax, kDesiredMax);
       }
