@@ -45,6 +45,17 @@ at::Tensor uniform_column(Rng& r, int64_t n, double lo, double hi) {
   return from_vector(v, n, 1);
 }
 
+// quantum k for k uniform on the integers -m..m, in float (as actuator() forms its
+// levels, quantum * round(...)), so each value is one of them bit for bit.
+at::Tensor level_column(Rng& r, int64_t n, int64_t m, double quantum) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    const int64_t k = static_cast<int64_t>(r.below(static_cast<uint64_t>(2 * m + 1))) - m;
+    x = static_cast<float>(quantum) * static_cast<float>(k);
+  }
+  return from_vector(v, n, 1);
+}
+
 double rmse(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(at::kDouble) - b.to(at::kDouble)).pow(2).mean().sqrt().item<double>();
 }
@@ -503,18 +514,7 @@ Task simulator_task(bool levels) {
     Rng r = rng_for(seed, levels ? "simulator-levels" : "simulator");
     TaskData d;
     auto make = [&](int64_t n, at::Tensor& x, at::Tensor& target, at::Tensor& truth) {
-      at::Tensor e;
-      if (levels) {
-        e = torch::empty({n, 1});
-        float* ep = e.data_ptr<float>();
-        // in float, as actuator() forms its levels (quantum * round(...)), so e is one of them bit for bit
-        for (int64_t i = 0; i < n; ++i) {
-          const int64_t k = static_cast<int64_t>(r.below(static_cast<uint64_t>(2 * n_levels + 1))) - n_levels;
-          ep[i] = static_cast<float>(kQuantum) * static_cast<float>(k);
-        }
-      } else {
-        e = uniform_column(r, n, -kDesiredMax, kDesiredMax);
-      }
+      auto e = levels ? level_column(r, n, n_levels, kQuantum) : uniform_column(r, n, -kDesiredMax, kDesiredMax);
       auto s = uniform_column(r, n, -1, 1);
       x = torch::cat({e, s}, 1);
       target = x.clone();
