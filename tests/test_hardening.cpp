@@ -3,9 +3,11 @@
 // test here failed on the code before its fix (those marked "ASan" only in
 // the sanitizer build, where the out-of-bounds access is reported).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -111,6 +113,42 @@ TEST(HardeningRunsFile, NonStringFingerprintIsAMismatchNamingFileAndLine) {
       ADD_FAILURE() << value << ": not a std::runtime_error naming the file: " << e.what();
     }
   }
+}
+
+// Runs file: a kept record's numbers were read as any number, so a hand-edited
+// line ("steps": -3, "test_acc": 250, "epochs": 1.5) went into the tables.
+// util::record_number / record_integer check each field's range and type.
+TEST(HardeningRunsFile, RecordFieldsOutsideTheirRangeAreRefusedNamingTheField) {
+  using adaswarm::util::record_integer;
+  using adaswarm::util::record_number;
+  const auto j = nlohmann::json::parse(
+      R"({"acc": 50.5, "low": -0.5, "high": 250, "nan": null, "text": "7", "steps": 12, "neg": -3,)"
+      R"( "frac": 1.5, "huge": 18446744073709551615, "zero": 0})");
+  EXPECT_EQ(record_number(j, "acc", 0, 100), 50.5);
+  EXPECT_EQ(record_number(j, "zero", 0, 100), 0.0);
+  EXPECT_TRUE(std::isnan(record_number(j, "nan", 0, 100)));
+  EXPECT_EQ(record_integer(j, "steps", 0), 12);
+  EXPECT_EQ(record_integer(j, "zero", 0), 0);
+  const auto refused = [&](auto&& read, const std::string& expected) {
+    try {
+      read();
+      ADD_FAILURE() << "accepted; expected: " << expected;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+  };
+  refused([&] { record_number(j, "low", 0, 100); }, "'low' must be in [0, 100], got -0.5");
+  refused([&] { record_number(j, "high", 0, 100); }, "'high' must be in [0, 100], got 250");
+  refused([&] { record_number(j, "low", 0); }, "'low' must be >= 0, got -0.5");
+  refused([&] { record_number(j, "nan", 0, 1, false); }, "'nan' must be a number, got null");
+  refused([&] { record_number(j, "text", 0, 100); }, "'text' must be a number or null, got \"7\"");
+  refused([&] { record_integer(j, "neg", 0); }, "'neg' must be >= 0, got -3");
+  refused([&] { record_integer(j, "steps", 0, 10); }, "'steps' must be in [0, 10], got 12");
+  refused([&] { record_integer(j, "frac", 0); }, "'frac' must be an integer, got 1.5");
+  refused([&] { record_integer(j, "nan", 0); }, "'nan' must be an integer, got null");
+  refused([&] { record_integer(j, "huge", 0); },
+          "'huge' must be <= 9223372036854775807, got 18446744073709551615");
+  EXPECT_THROW(record_number(j, "absent", 0), nlohmann::json::out_of_range);  // read_runs_file names it
 }
 
 // Checkpoints: LibTorch 1.13 reads zip records without checking their CRC-32

@@ -339,8 +339,25 @@ TEST(Tables, MalformedKeptRunIsNamedByFileAndLineAndNullIsNaN) {
   missing.erase("seed");
   auto mistyped = j;
   mistyped["test_acc"] = "high";
-  for (const auto& [bad, reason] : {std::pair{missing, std::string("'seed' not found")},
-                                    std::pair{mistyped, std::string("must be number, but is string")}}) {
+  // Out of range, or not an integer: refused, naming the field (not put into the tables).
+  auto accuracy = j;
+  accuracy["test_acc"] = 250.0;
+  auto steps = j;
+  steps["steps"] = -3;
+  auto epochs = j;
+  epochs["epochs"] = 1.5;
+  auto seed = j;
+  seed["seed"] = -1;
+  auto lr = j;
+  lr["lr"] = nullptr;
+  for (const auto& [bad, reason] :
+       {std::pair{missing, std::string("'seed' not found")},
+        std::pair{mistyped, std::string("'test_acc' must be a number or null, got \"high\"")},
+        std::pair{accuracy, std::string("'test_acc' must be in [0, 100], got 250")},
+        std::pair{steps, std::string("'steps' must be >= 0, got -3")},
+        std::pair{epochs, std::string("'epochs' must be an integer, got 1.5")},
+        std::pair{seed, std::string("'seed' must be an integer >= 0, got -1")},
+        std::pair{lr, std::string("'lr' must be a number, got null")}}) {
     with(bad);
     try {
       run_tables(c);

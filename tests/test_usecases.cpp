@@ -12,6 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "adaswarm/experiments/usecases.h"
 #include "adaswarm/util/atomic_file.h"
@@ -403,6 +407,61 @@ TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
   EXPECT_NE(out4.find("runs.jsonl"), std::string::npos) << out4;
 }
 #endif
+
+// A kept record is range-checked field by field: a hand-edited runs.jsonl
+// (a negative error, a share above 1, steps that are not an integer) is refused
+// naming the file, the line and the field, and a valid record still resumes.
+TEST(Usecases, ResumeRefusesARecordOutsideItsRanges) {
+  adaswarm::testing::TempDir dir("usecases_records");
+  UsecasesConfig c;
+  c.tasks = select_tasks(kDataDir, {"multiwell"});
+  c.arms = {Arm::AdaSwarm};
+  c.seeds = 1;
+  c.epoch_scale = 0.02;
+  c.progress = false;
+  c.jobs = 1;
+  c.out_dir = dir / "out";
+  const auto first = run_usecases(c);
+  ASSERT_EQ(first.runs.size(), 1u);
+  const std::string path = (std::filesystem::path(c.out_dir) / "runs.jsonl").string();
+  const auto lines = adaswarm::util::read_complete_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto j = nlohmann::json::parse(lines[0]);
+  ASSERT_TRUE(j.at("moved_share").is_number()) << lines[0];  // a swarm arm: the shares are numbers
+  c.resume = true;
+  auto with = [&](const char* key, const nlohmann::json& value) {
+    auto bad = j;
+    bad[key] = value;
+    adaswarm::util::write_file_atomic(path, bad.dump() + "\n");
+  };
+  const std::vector<std::tuple<const char*, nlohmann::json, std::string>> cases = {
+      {"error", -0.5, "'error' must be >= 0, got -0.5"},
+      {"moved_share", 1.5, "'moved_share' must be in [0, 1], got 1.5"},
+      {"blind_share", "all", "'blind_share' must be a number or null, got \"all\""},
+      {"steps", 2.5, "'steps' must be an integer, got 2.5"},
+      {"evaluations", -1, "'evaluations' must be >= 0, got -1"},
+      {"seconds", nullptr, "'seconds' must be a number, got null"},
+      {"seed", -1, "'seed' must be an integer >= 0, got -1"}};
+  for (const auto& [key, value, reason] : cases) {
+    with(key, value);
+    try {
+      run_usecases(c);
+      ADD_FAILURE() << key << " = " << value.dump() << " resumed";
+    } catch (const std::runtime_error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(path + ":1: a finished run's record is malformed"), std::string::npos) << m;
+      EXPECT_NE(m.find(reason), std::string::npos) << m;
+    }
+  }
+  with("error", nullptr);  // a diverged run: NaN, kept
+  const auto resumed = run_usecases(c);
+  EXPECT_EQ(resumed.resumed, 1);
+  EXPECT_EQ(resumed.executed, 0);
+  ASSERT_EQ(resumed.runs.size(), 1u);
+  EXPECT_TRUE(std::isnan(resumed.runs[0].error));
+  EXPECT_EQ(resumed.runs[0].steps, first.runs[0].steps);
+  EXPECT_EQ(resumed.runs[0].moved_share, first.runs[0].moved_share);
+}
 
 // The shared runs-file and job-pool helpers (util/runs_file.h).
 TEST(RunsFile, KeepsCompleteLinesChecksTheFingerprintAndPoolsJobs) {

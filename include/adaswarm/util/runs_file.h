@@ -7,9 +7,13 @@
 //   adaswarm::util::run_jobs(pending.size(), jobs, [&](size_t i) { ...; append_line(path, json); });
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace adaswarm::util {
 
@@ -25,6 +29,18 @@ std::vector<std::string> open_runs_file(const std::string& path, const std::stri
 /// std::runtime_error naming the file, the line number and the reason.
 void read_runs_file(const std::string& path, const std::string& fingerprint, bool resume,
                     const std::function<void(const std::string& line)>& read);
+
+/// A number field of a finished run's record, for read's callbacks: it must be
+/// a number in [lo, hi], or null when null_is_nan (how a diverged run's NaN is
+/// written; read back as NaN). Else std::invalid_argument naming the field and
+/// the value ("'steps' must be >= 0, got -3"), which read_runs_file turns into
+/// an error naming the file and the line: a hand-edited record is refused, not
+/// put into a table.
+double record_number(const nlohmann::json& record, const char* key, double lo,
+                     double hi = std::numeric_limits<double>::infinity(), bool null_is_nan = true);
+/// The same for an integer field (a number with a fraction is refused too).
+int64_t record_integer(const nlohmann::json& record, const char* key, int64_t lo,
+                       int64_t hi = std::numeric_limits<int64_t>::max());
 
 /// Calls fn(0) .. fn(n - 1) on min(jobs, n) threads (jobs >= 1), each with one
 /// LibTorch intra-op and one OpenMP thread; the caller's thread count is

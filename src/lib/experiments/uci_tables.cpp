@@ -292,24 +292,25 @@ nlohmann::json to_json(const RunResult& r, const std::string& fp) {
 }
 
 RunResult from_json(const nlohmann::json& j) {
-  // A diverged run's NaN was written as null: read it back as NaN.
-  auto number = [&](const char* key) {
-    const auto& v = j.at(key);
-    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
-  };
+  // Every field is range-checked: a hand-edited record is refused (naming the
+  // file, line and field), never put into the tables. A diverged run's NaN was
+  // written as null: read back as NaN. Accuracies are percentages.
+  constexpr double inf = std::numeric_limits<double>::infinity();
   RunResult r;
   r.loss = j.at("loss").get<std::string>();
   r.dataset = j.at("dataset").get<std::string>();
   r.optimizer = j.at("optimizer").get<std::string>();
+  if (!j.at("seed").is_number_unsigned())
+    throw std::invalid_argument("'seed' must be an integer >= 0, got " + j.at("seed").dump());
   r.seed = j.at("seed").get<uint64_t>();
-  r.test_loss = number("test_loss");
-  r.test_acc = number("test_acc");
-  r.train_loss = number("train_loss");
-  r.train_acc = number("train_acc");
-  r.lr = number("lr");
-  r.epochs = j.at("epochs").get<int64_t>();
-  r.steps = j.at("steps").get<int64_t>();
-  r.seconds = number("seconds");
+  r.test_loss = util::record_number(j, "test_loss", 0, inf);
+  r.test_acc = util::record_number(j, "test_acc", 0, 100);
+  r.train_loss = util::record_number(j, "train_loss", 0, inf);
+  r.train_acc = util::record_number(j, "train_acc", 0, 100);
+  r.lr = util::record_number(j, "lr", 0, inf, false);
+  r.epochs = util::record_integer(j, "epochs", 1);
+  r.steps = util::record_integer(j, "steps", 0);
+  r.seconds = util::record_number(j, "seconds", 0, inf, false);
   return r;
 }
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -78,6 +80,41 @@ void read_runs_file(const std::string& path, const std::string& fingerprint, boo
           l.number, json_message(e)));
     }
   }
+}
+
+namespace {
+std::string range_text(double lo, double hi) {
+  if (hi == std::numeric_limits<double>::infinity()) return fmt::format(">= {}", lo);
+  return fmt::format("in [{}, {}]", lo, hi);
+}
+}  // namespace
+
+double record_number(const nlohmann::json& record, const char* key, double lo, double hi, bool null_is_nan) {
+  const auto& v = record.at(key);
+  if (v.is_null() && null_is_nan) return std::numeric_limits<double>::quiet_NaN();
+  if (!v.is_number())
+    throw std::invalid_argument(fmt::format("'{}' must be a number{}, got {}", key, null_is_nan ? " or null" : "",
+                                            v.dump()));
+  const double x = v.get<double>();
+  if (!(x >= lo && x <= hi))
+    throw std::invalid_argument(fmt::format("'{}' must be {}, got {}", key, range_text(lo, hi), v.dump()));
+  return x;
+}
+
+int64_t record_integer(const nlohmann::json& record, const char* key, int64_t lo, int64_t hi) {
+  const auto& v = record.at(key);
+  if (!v.is_number_integer())
+    throw std::invalid_argument(fmt::format("'{}' must be an integer, got {}", key, v.dump()));
+  // An unsigned value above INT64_MAX is out of range, not a wrapped negative.
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    throw std::invalid_argument(fmt::format("'{}' must be <= {}, got {}", key, hi, v.dump()));
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) {
+    const std::string range = hi == std::numeric_limits<int64_t>::max() ? fmt::format(">= {}", lo)
+                                                                         : fmt::format("in [{}, {}]", lo, hi);
+    throw std::invalid_argument(fmt::format("'{}' must be {}, got {}", key, range, v.dump()));
+  }
+  return x;
 }
 
 void run_jobs(size_t n, int jobs, const std::function<void(size_t)>& fn) {

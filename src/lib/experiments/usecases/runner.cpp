@@ -244,23 +244,25 @@ nlohmann::json to_json(const RunResult& r, const std::string& fp) {
                         {"seconds", r.seconds}};
 }
 RunResult from_json(const nlohmann::json& j) {
-  // A diverged run's NaN was written as null: read it back as NaN.
-  auto number = [&](const char* key) {
-    const auto& v = j.at(key);
-    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
-  };
+  // Every field is range-checked: a hand-edited record is refused (naming the
+  // file, line and field), never put into the tables. A diverged run's NaN was
+  // written as null: read back as NaN. Errors and the task losses are >= 0.
+  constexpr double inf = std::numeric_limits<double>::infinity();
   RunResult r;
   r.task = j.at("task").get<std::string>();
   r.arm = j.at("arm").get<std::string>();
+  if (!j.at("seed").is_number_unsigned())
+    throw std::invalid_argument("'seed' must be an integer >= 0, got " + j.at("seed").dump());
   r.seed = j.at("seed").get<uint64_t>();
-  r.error = number("error");
-  r.untrained_error = number("untrained_error");
-  r.train_loss = number("train_loss");
-  r.steps = j.at("steps").get<int64_t>();
-  r.evaluations = j.at("evaluations").get<int64_t>();
-  r.seconds = number("seconds");
-  if (j.contains("blind_share") && j.at("blind_share").is_number()) r.blind_share = number("blind_share");
-  if (j.contains("moved_share") && j.at("moved_share").is_number()) r.moved_share = number("moved_share");
+  r.error = util::record_number(j, "error", 0, inf);
+  r.untrained_error = util::record_number(j, "untrained_error", 0, inf);
+  r.train_loss = util::record_number(j, "train_loss", 0, inf);
+  r.steps = util::record_integer(j, "steps", 0);
+  r.evaluations = util::record_integer(j, "evaluations", 0);
+  r.seconds = util::record_number(j, "seconds", 0, inf, false);
+  // Shares: numbers in [0, 1] for the swarm arms, null (NaN) or absent for the others.
+  if (j.contains("blind_share")) r.blind_share = util::record_number(j, "blind_share", 0, 1);
+  if (j.contains("moved_share")) r.moved_share = util::record_number(j, "moved_share", 0, 1);
   return r;
 }
 struct Job {
