@@ -367,3 +367,184 @@ TEST(SwarmLoss, EveryInstructionSetPathGivesTheSameBits) {
     for (int isa : {1, 2}) EXPECT_TRUE(torch::equal(run(isa), base)) << "custom kernel, C " << C << " isa " << isa;
   }
 }
+
+// SwarmLoss::set_threads: the batch's rows searched in slices on threads give
+// the gradient and diagnostics of one thread bit for bit (built-in losses with
+// per-row and per-element bests, class indices, CustomKernels with a [B, 2]
+// target, batches that the threads do not divide, several steps so that the
+// generator carries over); what cannot be sliced runs on one thread; an error
+// in a slice is the one-thread error, naming the batch's row.
+namespace {
+// Per element: 2 - cos(3 (y - t0)) - cos(2 (y - t1)) with a [B, 2] target.
+CustomKernel two_phase_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const float* t = target.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i)
+              for (int64_t b = 0; b < B; ++b)
+                for (int64_t c = 0; c < C; ++c) {
+                  const float y = pos[(i * B + b) * C + c];
+                  out[(i * B + b) * C + c] = 2.0f - std::cos(3.0f * (y - t[2 * b])) - std::cos(2.0f * (y - t[2 * b + 1]));
+                }
+          },
+          true};
+}
+// Per row: the number of elements of the row farther than 0.5 from the target.
+CustomKernel far_count_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+            const float* t = target.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i)
+              for (int64_t b = 0; b < B; ++b) {
+                float n = 0;
+                for (int64_t c = 0; c < C; ++c) n += std::fabs(pos[(i * B + b) * C + c] - t[b * C + c]) > 0.5f;
+                out[i * B + b] = n;
+              }
+          },
+          false};
+}
+
+struct ThreadsCase {
+  std::string name;
+  std::function<SwarmLoss()> make;
+  std::function<torch::Tensor(int64_t step)> target;
+  int64_t B, C;
+  int64_t expected_slices;  // at threads 3 with 4 OpenMP threads
+};
+
+struct OmpThreads {  // at::set_num_threads sets OpenMP's count too; restored after
+  int saved = at::get_num_threads();
+  explicit OmpThreads(int n) { at::set_num_threads(n); }
+  ~OmpThreads() { at::set_num_threads(saved); }
+};
+}  // namespace
+
+TEST(SwarmLoss, ThreadsGiveTheSameGradientBitForBit) {
+  OmpThreads omp(4);
+  const auto search = [] {
+    return SwarmLossOptions::preset(Preset::Search).loss(LossKind::Custom);
+  };
+  std::vector<ThreadsCase> cases;
+  cases.push_back({"mse rows", [] { return SwarmLoss(paper(LossKind::MSE)); },
+                   [](int64_t s) { return torch::randn({37, 3}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   37, 3, 3});
+  cases.push_back({"ce indices", [] { return SwarmLoss(paper(LossKind::CrossEntropy)); },
+                   [](int64_t s) {
+                     return torch::randint(0, 4, {20}, torch::Generator(at::detail::createCPUGenerator(s)));
+                   },
+                   20, 4, 3});
+  cases.push_back({"mse elements",
+                   [] { return SwarmLoss(paper(LossKind::MSE).bests(Bests::Element).start_span(2.0)); },
+                   [](int64_t s) { return torch::randn({11, 2}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   11, 2, 3});
+  cases.push_back({"kernel [B, 2] target", [&] { return SwarmLoss(search(), two_phase_kernel()); },
+                   [](int64_t s) { return torch::rand({50, 2}, torch::Generator(at::detail::createCPUGenerator(s))) * 6; },
+                   50, 1, 3});
+  cases.push_back({"kernel per row",
+                   [] { return SwarmLoss(SwarmLossOptions().loss(LossKind::Custom), far_count_kernel()); },
+                   [](int64_t s) { return torch::randn({9, 5}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   9, 5, 3});
+  cases.push_back({"two rows", [] { return SwarmLoss(paper(LossKind::MAE)); },
+                   [](int64_t s) { return torch::randn({2, 3}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   2, 3, 2});  // no more slices than rows
+  cases.push_back({"batch bests", [] { return SwarmLoss(paper(LossKind::MSE).fitness_per_sample(false)); },
+                   [](int64_t s) { return torch::randn({12, 2}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   12, 2, 1});  // one fitness for the batch: not sliced
+  cases.push_back({"tensor custom loss",
+                   [] {
+                     return SwarmLoss(SwarmLossOptions().loss(LossKind::Custom),
+                                      CustomLossFn([](const torch::Tensor& p, const torch::Tensor& t) {
+                                        return (p - t.unsqueeze(0)).abs();
+                                      }));
+                   },
+                   [](int64_t s) { return torch::randn({12, 2}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   12, 2, 1});
+  cases.push_back({"warm start", [] { return SwarmLoss(paper(LossKind::MSE).warm_start(true)); },
+                   [](int64_t s) { return torch::randn({12, 2}, torch::Generator(at::detail::createCPUGenerator(s))); },
+                   12, 2, 1});
+  for (const auto& c : cases) {
+    SwarmLoss one = c.make(), three = c.make();
+    three.set_threads(3);
+    EXPECT_EQ(three.threads(), 3);
+    for (int64_t step = 0; step < 3; ++step) {
+      const auto y0 = torch::randn({c.B, c.C}, torch::Generator(at::detail::createCPUGenerator(100 + step)));
+      const auto t = c.target(step);
+      auto grad_of = [&](SwarmLoss& l) {
+        auto y = y0.clone().requires_grad_(true);
+        l(y, t).backward();
+        return y.grad().clone();
+      };
+      const auto g1 = grad_of(one), g3 = grad_of(three);
+      EXPECT_TRUE(torch::equal(g1, g3)) << c.name << " step " << step << " max diff "
+                                        << (g1 - g3).abs().max().item<float>();
+      EXPECT_GT(g1.abs().sum().item<float>(), 0.0f) << c.name;  // the search did something
+      const auto &d1 = one.diagnostics(), &d3 = three.diagnostics();
+      EXPECT_EQ(d1.threads, 1) << c.name;
+      EXPECT_EQ(d3.threads, c.expected_slices) << c.name;
+      EXPECT_EQ(d1.best_fitness, d3.best_fitness) << c.name;
+      EXPECT_EQ(d1.cbar, d3.cbar) << c.name;
+      EXPECT_EQ(d1.groups, d3.groups) << c.name;
+      EXPECT_EQ(d1.moved_share, d3.moved_share) << c.name;
+      EXPECT_EQ(d1.flat_share, d3.flat_share) << c.name;
+      EXPECT_EQ(d1.blind, d3.blind) << c.name;
+      EXPECT_EQ(d1.iterations, d3.iterations) << c.name;
+      EXPECT_EQ(d1.evaluations, d3.evaluations) << c.name;
+      EXPECT_TRUE(d1.span == d3.span || (std::isnan(d1.span) && std::isnan(d3.span))) << c.name;
+      EXPECT_EQ(three.last_swarm() == nullptr, c.expected_slices > 1) << c.name;
+    }
+  }
+  // Held at one OpenMP thread (a worker of `tables` / `usecases --jobs`): one slice, same bits.
+  {
+    OmpThreads single(1);
+    SwarmLoss one(paper(LossKind::MSE)), many(paper(LossKind::MSE));
+    many.set_threads(8);
+    const auto y0 = torch::randn({16, 2}), t = torch::randn({16, 2});
+    auto y1 = y0.clone().requires_grad_(true), y2 = y0.clone().requires_grad_(true);
+    one(y1, t).backward();
+    many(y2, t).backward();
+    EXPECT_TRUE(torch::equal(y1.grad(), y2.grad()));
+    EXPECT_EQ(many.diagnostics().threads, 1);
+  }
+  SwarmLoss l(paper(LossKind::MSE));
+  for (int64_t bad : {0, -2}) {
+    try {
+      l.set_threads(bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("threads must be >= 1, got " + std::to_string(bad)), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(l.threads(), 1);
+}
+
+TEST(SwarmLoss, AnErrorInASliceNamesTheBatchRowAsOnOneThread) {
+  OmpThreads omp(4);
+  // NaN for every candidate of row 25 of 30: the third slice's sixth row.
+  CustomKernel nan_row{[](const float* pos, int64_t P, int64_t B, int64_t C, const at::Tensor& target, float* out) {
+                         const float* t = target.data_ptr<float>();
+                         for (int64_t i = 0; i < P; ++i)
+                           for (int64_t b = 0; b < B; ++b)
+                             for (int64_t c = 0; c < C; ++c) {
+                               const int64_t k = (i * B + b) * C + c;
+                               // NaN in the search only (P > 1); the forward's value (P = 1) is finite.
+                               out[k] = P > 1 && t[b * 2 + 1] > 0.5f ? std::nanf("") : std::fabs(pos[k] - t[b * 2]);
+                             }
+                       },
+                       true};
+  auto t = torch::zeros({30, 2});
+  t[25][1] = 1.0f;
+  const auto y0 = torch::randn({30, 1});
+  auto message = [&](int64_t threads) {
+    SwarmLoss l(SwarmLossOptions::preset(Preset::Search).loss(LossKind::Custom), nan_row);
+    l.set_threads(threads);
+    auto y = y0.clone().requires_grad_(true);
+    try {
+      l(y, t).backward();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string one = message(1);
+  EXPECT_NE(one.find("NaN for particle 0 row 25"), std::string::npos) << one;
+  EXPECT_EQ(message(3), one);
+}

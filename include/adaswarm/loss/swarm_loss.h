@@ -187,6 +187,8 @@ struct SwarmLossDiagnostics {
   /// Non-empty once blind_streak has reached warn_blind_after (stays set).
   std::string warning;
   double grad_norm = std::numeric_limits<double>::quiet_NaN();  ///< |dL/dy| returned
+  /// Threads the search ran on (row slices: SwarmLoss::set_threads); 1 on one.
+  int64_t threads = 1;
 };
 
 /// The ordinary value of a built-in loss (no swarm): for evaluation and tests.
@@ -212,8 +214,26 @@ class SwarmLoss {
 
   const SwarmLossOptions& options() const;
   const SwarmLossDiagnostics& diagnostics() const;
-  /// The swarm of the last forward (null before the first).
+  /// The swarm of the last forward (null before the first, and after a search
+  /// that ran in row slices: set_threads).
   const swarm::Swarm<float>* last_swarm() const;
+
+  /// Search on up to n threads (default 1): the batch's rows are cut into n
+  /// contiguous slices, each searched by its own swarm on its own OpenMP
+  /// thread, all drawing the same random numbers, so the gradient, cbar and the
+  /// diagnostics are the same bit for bit as on one thread (per-row and
+  /// per-element bests never look at other rows). Not a setting of the
+  /// algorithm, so not saved. Applies where that holds: Row or Element bests,
+  /// one r1, r2 per particle, no REMPSO / reference rotation, bounds of one
+  /// value, no tolerance or stall rule, no warm start, and a built-in loss or a
+  /// CustomKernel whose target has the batch's rows on its first axis (the
+  /// kernel is then called concurrently, on rows b0 .. b1 of the positions
+  /// and of the target: it must compute each row from that row alone). Elsewhere,
+  /// and with fewer rows or OpenMP threads than n (1 inside a worker that holds
+  /// them at 1), fewer slices or one; diagnostics().threads says how many ran.
+  /// Throws std::invalid_argument unless n >= 1.
+  void set_threads(int64_t n);
+  int64_t threads() const;
 
   /// Everything a loaded loss needs to continue exactly: the generator, the
   /// settings, the warm swarm (warm_start: positions and velocities) and the

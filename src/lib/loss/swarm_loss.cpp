@@ -6,12 +6,15 @@
 // returned on the output's device and dtype.
 #include "adaswarm/loss/swarm_loss.h"
 
+#include <omp.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -265,6 +268,11 @@ void SwarmLoss::set_center(const at::Tensor& center) {
 const SwarmLossOptions& SwarmLoss::options() const { return state_->options; }
 const SwarmLossDiagnostics& SwarmLoss::diagnostics() const { return state_->diagnostics; }
 const swarm::Swarm<float>* SwarmLoss::last_swarm() const { return state_->swarm.get(); }
+void SwarmLoss::set_threads(int64_t n) {
+  if (n < 1) throw std::invalid_argument("swarm loss: threads must be >= 1, got " + std::to_string(n));
+  state_->threads = n;
+}
+int64_t SwarmLoss::threads() const { return state_->threads; }
 
 namespace {
 
@@ -485,60 +493,67 @@ struct SwarmLoss::Step {
 
   /// The fitness of P candidate outputs, one value per best group.
   void fitness(const float* X, int64_t P, int64_t groups, float* out) {
-    const int64_t B = bt.B, C = bt.C;
+    fitness(X, P, groups, out, 0, bt.B, target_cpu);
+  }
+  /// The same for the rows b0 .. b0 + nb - 1 of the batch (X: [P, nb, C];
+  /// target: those rows of a custom target; a sliced search, search_sliced).
+  void fitness(const float* X, int64_t P, int64_t groups, float* out, int64_t b0, int64_t nb,
+               const at::Tensor& target) {
+    const int64_t B = nb, C = bt.C, Ds = nb * C;
     const LossKind kind = o.loss();
     if (st.kernel.fn) {
       const bool pe = st.kernel.per_element;
       if (element && !pe)
         throw std::invalid_argument("swarm loss: bests 'element' need a custom kernel with per_element = true");
       if (element) {  // unscaled: see search()
-        st.kernel.fn(X, P, B, C, target_cpu, out);
+        st.kernel.fn(X, P, B, C, target, out);
         return;
       }
       thread_local std::vector<float> buf, rows;
       buf.resize(static_cast<size_t>(P * B * (pe ? C : 1)));
-      st.kernel.fn(X, P, B, C, target_cpu, buf.data());
+      st.kernel.fn(X, P, B, C, target, buf.data());
       const float* lp = buf.data();
       if (pe) {
         rows.resize(static_cast<size_t>(P * B));
         detail::row_sums(buf.data(), P * B, C, rows.data());
         lp = rows.data();
       }
-      reduce_rows(lp, P, groups, out);
+      reduce_rows(lp, P, B, groups, out);
       return;
     }
-    if (kind == LossKind::Custom) {
+    if (kind == LossKind::Custom) {  // never sliced (search_slices)
       at::Tensor pos = at::from_blob(const_cast<float*>(X), {P, B, C}, at::TensorOptions().dtype(at::kFloat));
-      at::Tensor l = st.custom(pos, target_cpu);
+      at::Tensor l = st.custom(pos, target);
       check_custom_result(l, P, B, C);
       l = l.to(at::kCPU, at::kFloat).contiguous();
       const float* lp = l.data_ptr<float>();
       if (element && l.dim() == 3) {  // unscaled: see search()
-        std::copy_n(lp, P * D, out);
+        std::copy_n(lp, P * Ds, out);
         return;
       }
       if (element)
         throw std::invalid_argument("swarm loss: bests 'element' need a custom loss that returns per-element "
                                     "losses [P, B, C], got " + shape_str(l));
       if (l.dim() == 3) l = l.sum(2).contiguous();
-      reduce_rows(l.data_ptr<float>(), P, groups, out);
+      reduce_rows(l.data_ptr<float>(), P, B, groups, out);
       return;
     }
+    const float* t = tp ? tp + b0 * C : nullptr;
+    const int64_t* ix = idx ? idx + b0 : nullptr;
     if (element) {
       for (int64_t i = 0; i < P; ++i)
-        detail::element_losses(kind, X + i * D, tp, D, static_cast<float>(o.delta()), out + i * D);
+        detail::element_losses(kind, X + i * Ds, t, Ds, static_cast<float>(o.delta()), out + i * Ds);
       return;
     }
     thread_local std::vector<float> rows;
     rows.resize(static_cast<size_t>(P * B));
     for (int64_t i = 0; i < P; ++i)
-      detail::row_losses(kind, X + i * D, tp, idx, B, C, static_cast<float>(o.delta()), rows.data() + i * B);
-    reduce_rows(rows.data(), P, groups, out);
+      detail::row_losses(kind, X + i * Ds, t, ix, B, C, static_cast<float>(o.delta()), rows.data() + i * B);
+    reduce_rows(rows.data(), P, B, groups, out);
   }
 
   /// [P, B] row losses -> per-row (groups = B) or whole-batch (groups = 1) fitness.
-  void reduce_rows(const float* lp, int64_t P, int64_t groups, float* out) const {
-    const int64_t B = bt.B;
+  void reduce_rows(const float* lp, int64_t P, int64_t B, int64_t groups, float* out) const {
     for (int64_t i = 0; i < P; ++i) {
       if (groups == B) {
         detail::scale_to_float(lp + i * B, B, red_scale, out + i * B);
@@ -548,6 +563,143 @@ struct SwarmLoss::Step {
         out[i] = static_cast<float>(s * red_scale);
       }
     }
+  }
+
+  /// The start's mean half-width (diagnostics).
+  double mean_span(const StartPlan& plan) const {
+    if (!plan.symmetric) return o.start_noise();
+    double m = 0;
+    for (float s : plan.span) m += s;
+    return m / static_cast<double>(plan.span.size());
+  }
+
+  /// How many row slices this batch's search runs in (SwarmLoss::set_threads):
+  /// more than 1 only where one swarm per slice gives what one swarm over the
+  /// batch gives, bit for bit: per-row or per-element bests (each group sees
+  /// only its own rows), one r1, r2 pair per particle (the same draws in every
+  /// slice), no rotation, no per-coordinate bounds, no tolerance or stall rule
+  /// (those watch the whole batch's best), no warm start, and a loss computed
+  /// row by row on plain buffers (a built-in loss, or a CustomKernel whose
+  /// target has the batch's rows on its first axis). Bounded by the OpenMP
+  /// threads available here (1 inside a worker that holds them at 1).
+  int64_t search_slices(const swarm::SwarmOptions& so) const {
+    const int64_t want = std::min<int64_t>({st.threads, bt.B, static_cast<int64_t>(omp_get_max_threads())});
+    if (want < 2 || o.bests() == Bests::Batch || o.warm_start()) return 1;
+    if (o.loss() == LossKind::Custom &&
+        !(st.kernel.fn && target_cpu.dim() >= 1 && target_cpu.size(0) == bt.B))
+      return 1;
+    if (so.random_mode() != swarm::RandomMode::PerParticle || so.variant() == swarm::Variant::REMPSO ||
+        so.reference_rotation() || so.lower().size() > 1 || so.upper().size() > 1 ||
+        so.tolerance() > -std::numeric_limits<double>::infinity() || so.stall_iterations() > 0)
+      return 1;
+    return want;
+  }
+
+  /// Step 5 in S row slices on S threads: one swarm per contiguous slice of
+  /// rows, every one starting from the same generator state, so that all draw
+  /// the same r1, r2 per particle and iteration as one swarm over the batch
+  /// would; each row's (or element's) bests then take the same steps, and g,
+  /// cbar and the diagnostics are the same bit for bit (tested). The start
+  /// positions are the whole batch's draws, sliced.
+  std::vector<float> search_sliced(double& cbar, SwarmLossDiagnostics& diag, const swarm::SwarmOptions& so,
+                                   int64_t S) {
+    const int64_t B = bt.B, C = bt.C, P = so.particles();
+    const StartPlan plan = plan_start(o, bt, yp);
+    diag.start = plan.start;
+    const std::vector<float> x0 = start_positions(plan, P);
+    diag.span = mean_span(plan);
+    const Rng rng = st.rng;  // every slice's draws start here
+    st.swarm.reset();        // last_swarm(): none after a sliced search
+    st.warm_ready = false;
+    st.slices.resize(static_cast<size_t>(S));
+    std::vector<int64_t> first(static_cast<size_t>(S + 1));
+    for (int64_t s = 0; s <= S; ++s) first[static_cast<size_t>(s)] = B * s / S;
+    std::vector<at::Tensor> targets(static_cast<size_t>(S));  // views, made here (not in the threads)
+    if (st.kernel.fn)
+      for (int64_t s = 0; s < S; ++s)
+        targets[static_cast<size_t>(s)] =
+            target_cpu.narrow(0, first[static_cast<size_t>(s)], first[static_cast<size_t>(s + 1)] - first[static_cast<size_t>(s)]);
+    struct Part {
+      int64_t moved = 0, flat = 0;
+      swarm::RunInfo info;
+      std::exception_ptr error;
+    };
+    std::vector<Part> parts(static_cast<size_t>(S));
+#pragma omp parallel for num_threads(static_cast<int>(S)) schedule(static, 1)
+    for (int64_t s = 0; s < S; ++s) {
+      Part& part = parts[static_cast<size_t>(s)];
+      try {
+        const int64_t b0 = first[static_cast<size_t>(s)], nb = first[static_cast<size_t>(s + 1)] - b0, Ds = nb * C;
+        swarm::SwarmOptions sso = so;
+        sso.rows(element ? Ds : nb);
+        auto& slot = st.slices[static_cast<size_t>(s)];
+        if (!slot || slot->dim() != Ds || slot->options().rows() != sso.rows() ||
+            slot->options().fitness_per_row() != sso.fitness_per_row())
+          slot = std::make_unique<swarm::Swarm<float>>(sso, Ds);
+        else
+          slot->options() = sso;
+        swarm::Swarm<float>& sw = *slot;
+        std::vector<float> xs(static_cast<size_t>(P * Ds));
+        for (int64_t i = 0; i < P; ++i) std::copy_n(x0.data() + i * D + b0 * C, Ds, xs.data() + i * Ds);
+        sw.reset(xs.data());
+        sw.rng().set_state(rng.state());
+        const at::Tensor& target = targets[static_cast<size_t>(s)];
+        const int64_t G = sw.groups();
+        std::vector<char> varied(static_cast<size_t>(G), 0);
+        int64_t n_varied = 0;
+        const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
+          fitness(X, np, G, out, b0, nb, target);
+          for (int64_t gi = 0; gi < G && n_varied < G; ++gi) {
+            if (varied[static_cast<size_t>(gi)]) continue;
+            for (int64_t i = 1; i < np; ++i)
+              if (out[i * G + gi] != out[gi]) {
+                varied[static_cast<size_t>(gi)] = 1;
+                ++n_varied;
+                break;
+              }
+          }
+        };
+        sw.evaluate(fit);
+        const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
+        part.info = sw.run(fit, sso.iterations());
+        for (int64_t gi = 0; gi < G; ++gi) {
+          part.moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
+          part.flat += !varied[static_cast<size_t>(gi)];
+        }
+      } catch (...) {
+        part.error = std::current_exception();
+      }
+    }
+    for (const auto& part : parts)
+      if (part.error) std::rethrow_exception(part.error);
+    // Gather in row order: g, and the best fitness summed over the groups in
+    // the order one swarm sums them (Swarm::best_fitness).
+    std::vector<float> g(static_cast<size_t>(D));
+    double best = 0.0;
+    int64_t G = 0, moved = 0, flat = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      const swarm::Swarm<float>& sw = *st.slices[static_cast<size_t>(s)];
+      std::copy(sw.global_best().begin(), sw.global_best().end(), g.begin() + first[static_cast<size_t>(s)] * C);
+      for (float f : sw.global_best_fitness()) best += static_cast<double>(f);
+      G += sw.groups();
+      moved += parts[static_cast<size_t>(s)].moved;
+      flat += parts[static_cast<size_t>(s)].flat;
+    }
+    const swarm::Swarm<float>& sw0 = *st.slices[0];
+    st.rng.set_state(sw0.rng().state());
+    diag.groups = G;
+    diag.moved_share = static_cast<double>(moved) / static_cast<double>(G);
+    diag.flat_share = static_cast<double>(flat) / static_cast<double>(G);
+    diag.blind = flat == G || moved == 0;
+    diag.iterations = parts[0].info.iterations;
+    diag.evaluations = sw0.evaluations();
+    diag.best_fitness = element ? best * red_scale : best;
+    diag.threads = S;
+    cbar = sw0.cbar();
+    st.previous_best = g;
+    st.previous_B = bt.B;
+    st.previous_C = bt.C;
+    return g;
   }
 
   /// Step 5: run the swarm; returns its best g, fills cbar and the search diagnostics.
@@ -560,6 +712,18 @@ struct SwarmLoss::Step {
                                   to_string(o.loss()) + "' is per sample here");
     element = bests == Bests::Element;
     so.rows(element ? D : B).fitness_per_row(bests != Bests::Batch);
+    const int64_t slices = search_slices(so);
+    if (slices > 1) {
+      const Rng before = st.rng;
+      try {
+        return search_sliced(cbar, diag, so, slices);
+      } catch (const std::exception&) {
+        // Rerun on this thread from the same generator state: the same error,
+        // naming the batch's particle and row (a slice knows only its own rows).
+        st.rng = before;
+      }
+    }
+    diag.threads = 1;
     if (!st.swarm || st.swarm->dim() != D || st.swarm->options().rows() != so.rows() ||
         st.swarm->options().fitness_per_row() != so.fitness_per_row()) {
       st.swarm = std::make_unique<swarm::Swarm<float>>(so, D);
@@ -579,13 +743,7 @@ struct SwarmLoss::Step {
     } else {
       const std::vector<float> x0 = start_positions(plan, P);
       sw.reset(x0.data());
-      double mean_span = o.start_noise();
-      if (plan.symmetric) {
-        mean_span = 0;
-        for (float s : plan.span) mean_span += s;
-        mean_span /= static_cast<double>(plan.span.size());
-      }
-      diag.span = mean_span;
+      diag.span = mean_span(plan);
     }
     sw.rng().set_state(st.rng.state());
     // Watch the search: did any particle score differently from the others in

@@ -19,6 +19,10 @@ struct SwarmLoss::State {
   CustomKernel kernel;  // the fast form (kernel.fn set) instead of `custom`
   Rng rng;
   std::unique_ptr<swarm::Swarm<float>> swarm;
+  /// SwarmLoss::set_threads, and the swarms of a sliced search (one per slice
+  /// of rows, kept for the next batch of the same shape).
+  int64_t threads = 1;
+  std::vector<std::unique_ptr<swarm::Swarm<float>>> slices;
   /// The swarm's positions and velocities carry over to the next batch
   /// (warm_start): set after a search, or by load() from a checkpoint.
   bool warm_ready = false;
