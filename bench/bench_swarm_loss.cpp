@@ -18,6 +18,8 @@
 //   rows: the output's rows B (default 200; `unwrap` has 1024);
 //   tsv: print "key<TAB>microseconds" lines only (read by swarm_loss_py_bench.py);
 //   keys: only these arms, comma-separated (e.g. unwrap_clones,mse: for a profiler).
+// Arms ending in _t2 run the search in two row slices on two threads
+// (SwarmLoss::set_threads; the same gradient bits as one thread).
 #include <fmt/core.h>
 #include <torch/torch.h>
 
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
     int custom;  // 0 built-in, 1 / 2 / 5 / 9 multi-well tensor / kernel / kernel_math / clones, 3 / 4 / 6 step,
                  // 7 / 8 / 10 unwrap, 11 / 12 codebook tensor / kernel, 13 / 14 simulator tensor / kernel,
                  // 15 the unwrap use case's own kernel
+    int threads = 1;  // SwarmLoss::set_threads (row slices; OpenMP held at this count for the arm)
   };
   std::vector<Arm> arms = {
       {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
@@ -239,6 +242,13 @@ int main(int argc, char** argv) {
       {"codebook_kernel", "codebook use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 12},
       {"simulator_tensor", "simulator use case, tensor callable", search_20x40().loss(LossKind::Custom), 13},
       {"simulator_kernel", "simulator use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 14},
+      // The same searches in two row slices on two threads (the same bits as on one).
+      {"mse_t2", "swarm loss MSE, per-element bests, 2 threads", search_20x40().loss(LossKind::MSE), 0, 2},
+      {"mw_clones_t2", "custom multi-well kernel_math kernel, ISA clones, 2 threads",
+       search_20x40().loss(LossKind::Custom), 9, 2},
+      {"unwrap_task_t2", "unwrap use case's kernel, 2 threads", search_20x40().loss(LossKind::Custom), 15, 2},
+      {"codebook_kernel_t2", "codebook use case, kernel, 2 threads", search_20x40().loss(LossKind::Custom), 12, 2},
+      {"simulator_kernel_t2", "simulator use case, kernel, 2 threads", search_20x40().loss(LossKind::Custom), 14, 2},
   };
   if (!only.empty()) {  // every named key must be an arm's
     std::string known = ",";
@@ -271,8 +281,16 @@ int main(int argc, char** argv) {
     const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 || arm.custom == 15 ? phases
                          : arm.custom == 13 || arm.custom == 14              ? effect_state
                                                                              : t;
+    sl.set_threads(arm.threads);
+    torch::set_num_threads(arm.threads);  // OpenMP's count too: the slices' bound
     auto swarm = [&] { sl(y, target).backward(); };
     const double s = median_seconds(swarm, repeats);
+    torch::set_num_threads(1);
+    if (sl.diagnostics().threads != arm.threads) {
+      fmt::print(stderr, "bench_swarm_loss: {} ran on {} thread(s), not {}\n", arm.key, sl.diagnostics().threads,
+                 arm.threads);
+      return 1;
+    }
     if (tsv)
       fmt::print("{}\t{:.3f}\n", arm.key, s * 1e6);
     else

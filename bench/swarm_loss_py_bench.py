@@ -139,18 +139,31 @@ def measure(repeats, rows, cpp):
     print(f"{'what':<52} {'time':>10} {'vs plain MSE':>13}")
     print(f"{'plain MSE fwd+bwd (autograd)':<52} {base * 1e6:>8.1f} us {1.0:>12.2f}x")
     # Each Python case and the C++ bench's keys (bench_swarm_loss ... tsv) of the same loss.
-    cases = (("swarm MSE, per-element bests", mse, t, True, ("mse",)),
+    # Keys ending in _t2: ours on two threads (row slices, the same bits), compared with
+    # the same Python case given two threads too (torch.set_num_threads(2); at these
+    # sizes its element-wise ops stay on one thread: the time hardly changes).
+    cases = (("swarm MSE, per-element bests", mse, t, True, ("mse", "mse_t2")),
              ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
-             ("swarm multi-well, per-element bests", multi_well, t, True, ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones")),
+             ("swarm multi-well, per-element bests", multi_well, t, True,
+              ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones", "mw_clones_t2")),
              ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row", "mw_clones_row")),
-             ("swarm unwrap phase loss", unwrap, phases, True, ("unwrap_tensor", "unwrap_fast", "unwrap_clones", "unwrap_task")),
-             ("swarm codebook loss", codebook, t, True, ("codebook_tensor", "codebook_kernel")),
-             ("swarm simulator loss", simulator, effect_state, True, ("simulator_tensor", "simulator_kernel")))
+             ("swarm unwrap phase loss", unwrap, phases, True,
+              ("unwrap_tensor", "unwrap_fast", "unwrap_clones", "unwrap_task", "unwrap_task_t2")),
+             ("swarm codebook loss", codebook, t, True, ("codebook_tensor", "codebook_kernel", "codebook_kernel_t2")),
+             ("swarm simulator loss", simulator, effect_state, True,
+              ("simulator_tensor", "simulator_kernel", "simulator_kernel_t2")))
     py = {}
     for name, loss, target, pe, keys in cases:
         s = median_seconds(lambda: swarm_grad(y, target, loss, per_element=pe, gen=gen), repeats)
         py[name] = s
         print(f"{name:<52} {s * 1e6:>8.1f} us {s / base:>12.2f}x")
+    torch.set_num_threads(2)
+    for name, loss, target, pe, keys in cases:
+        if any(k.endswith("_t2") for k in keys):
+            s = median_seconds(lambda: swarm_grad(y, target, loss, per_element=pe, gen=gen), repeats)
+            py[name + " [2 threads]"] = s
+            print(f"{name + ' [2 threads]':<52} {s * 1e6:>8.1f} us {s / base:>12.2f}x")
+    torch.set_num_threads(1)
     if not cpp:
         return {}
     out = subprocess.run([cpp, str(max(5, repeats)), str(rows), "tsv"], check=True, capture_output=True,
@@ -160,8 +173,9 @@ def measure(repeats, rows, cpp):
     res = {}
     for name, _, _, _, keys in cases:
         for k in keys:
-            res[name + " -> " + k] = (ours[k], py[name] / ours[k])
-            print(f"{name + ' -> ' + k:<60} {ours[k] * 1e6:>9.1f} us {py[name] / ours[k]:>7.1f}x")
+            p = py[name + " [2 threads]"] if k.endswith("_t2") else py[name]
+            res[name + " -> " + k] = (ours[k], p / ours[k])
+            print(f"{name + ' -> ' + k:<60} {ours[k] * 1e6:>9.1f} us {p / ours[k]:>7.1f}x")
     return res
 
 

@@ -52,6 +52,18 @@ class SwarmLoss(torch.nn.Module):
         return self._impl.options
 
     @property
+    def threads(self):
+        """Threads the search may use (default 1): the batch's rows in slices, one
+        swarm each, the same gradient bit for bit (C++ ``SwarmLoss::set_threads``;
+        a Python callable loss always runs on one). ``diagnostics["threads"]`` says
+        how many the last batch used. Setting a value below 1 raises ValueError."""
+        return self._impl.threads
+
+    @threads.setter
+    def threads(self, n):
+        self._impl.threads = n
+
+    @property
     def diagnostics(self):
         """The last batch's search diagnostics (best fitness, cbar, blindness...), as a dict."""
         return self._impl.diagnostics

@@ -182,6 +182,7 @@ py::dict diagnostics_dict(const adaswarm::SwarmLossDiagnostics& g) {
   d["blind_streak"] = g.blind_streak;
   d["warning"] = g.warning;
   d["grad_norm"] = g.grad_norm;
+  d["threads"] = g.threads;
   return d;
 }
 
@@ -548,6 +549,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("center"))
       .def_property_readonly("options", [](const SwarmLoss& self) { return options_dict(self.options()); })
       .def_property_readonly("diagnostics", [](const SwarmLoss& self) { return diagnostics_dict(self.diagnostics()); })
+      .def_property("threads", &SwarmLoss::threads, &SwarmLoss::set_threads)
       .def("same_state", [](const SwarmLoss& a, const SwarmLoss& b) {
         // Handles share state when they came from the same loss (the optimizer's).
         return &a.diagnostics() == &b.diagnostics();

@@ -128,3 +128,28 @@ def test_same_seed_same_gradient_and_options_spelled_like_cpp():
     assert torch.equal(grads[0], grads[1])
     o = adaswarm.SwarmLoss("smooth-l1", preset="reference", reduction="sum", delta=0.5).options
     assert o["reduction"] == "sum" and o["delta"] == 0.5 and o["loss"] == "smooth-l1"
+
+
+def test_threads_give_the_same_gradient_and_bad_counts_raise():
+    torch.manual_seed(0)
+    y0 = torch.randn(40, 3)
+    t = torch.randn(40, 3)
+    grads = []
+    for threads in (1, 2):
+        fn = adaswarm.SwarmLoss("mse", seed=3)
+        fn.threads = threads
+        assert fn.threads == threads
+        grads_of_run = []
+        for _ in range(2):  # the generator carries over between batches
+            y = y0.clone().requires_grad_(True)
+            fn(y, t).backward()
+            grads_of_run.append(y.grad.clone())
+        grads.append(grads_of_run)
+        used = fn.diagnostics["threads"]
+        assert used == (1 if threads == 1 else min(2, torch.get_num_threads()))
+    for a, b in zip(*grads):
+        assert torch.equal(a, b)
+    fn = adaswarm.SwarmLoss("mse")
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        fn.threads = 0
+    assert fn.threads == 1
