@@ -42,6 +42,9 @@ double record_number(const nlohmann::json& record, const char* key, double lo,
 int64_t record_integer(const nlohmann::json& record, const char* key, int64_t lo,
                        int64_t hi = std::numeric_limits<int64_t>::max());
 
+/// A seed field: any unsigned 64-bit integer (a negative one is refused, not wrapped).
+uint64_t record_seed(const nlohmann::json& record, const char* key);
+
 /// Calls fn(0) .. fn(n - 1) on min(jobs, n) threads (jobs >= 1), each with one
 /// LibTorch intra-op and one OpenMP thread; the caller's thread count is
 /// restored. The first exception stops new items and is rethrown after the

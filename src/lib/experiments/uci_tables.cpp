@@ -300,9 +300,7 @@ RunResult from_json(const nlohmann::json& j) {
   r.loss = j.at("loss").get<std::string>();
   r.dataset = j.at("dataset").get<std::string>();
   r.optimizer = j.at("optimizer").get<std::string>();
-  if (!j.at("seed").is_number_unsigned())
-    throw std::invalid_argument("'seed' must be an integer >= 0, got " + j.at("seed").dump());
-  r.seed = j.at("seed").get<uint64_t>();
+  r.seed = util::record_seed(j, "seed");
   r.test_loss = util::record_number(j, "test_loss", 0, inf);
   r.test_acc = util::record_number(j, "test_acc", 0, 100);
   r.train_loss = util::record_number(j, "train_loss", 0, inf);

@@ -565,6 +565,60 @@ struct SwarmLoss::Step {
     }
   }
 
+  /// A search's outcome per best group, for the diagnostics.
+  struct Watched {
+    swarm::RunInfo info;
+    int64_t moved = 0, flat = 0;  // groups whose best beat the start / that never varied
+    std::exception_ptr error;     // search_sliced: a slice's error, rethrown after the threads
+  };
+
+  /// Evaluates sw's start and runs `iterations` steps with eval(X, np, out) as
+  /// the fitness, watching the search: did any particle score differently from
+  /// the others in a group, and did the group's best improve on the start?
+  template <typename Eval>
+  Watched run_watched(swarm::Swarm<float>& sw, int64_t iterations, const Eval& eval) const {
+    const int64_t G = sw.groups();
+    std::vector<char> varied(static_cast<size_t>(G), 0);
+    int64_t n_varied = 0;  // once every group has varied, the check costs nothing
+    const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
+      eval(X, np, out);
+      for (int64_t gi = 0; gi < G && n_varied < G; ++gi) {
+        if (varied[static_cast<size_t>(gi)]) continue;
+        for (int64_t i = 1; i < np; ++i)
+          if (out[i * G + gi] != out[gi]) {
+            varied[static_cast<size_t>(gi)] = 1;
+            ++n_varied;
+            break;
+          }
+      }
+    };
+    sw.evaluate(fit);
+    // Ties go to the first particle, so with no signal the best is particle 0's
+    // start: a group "moved" when its best beats that.
+    const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
+    Watched w;
+    w.info = sw.run(fit, iterations);
+    for (int64_t gi = 0; gi < G; ++gi) {
+      w.moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
+      w.flat += !varied[static_cast<size_t>(gi)];
+    }
+    return w;
+  }
+
+  /// The search diagnostics of G groups (best: the swarm bests summed).
+  void fill_diagnostics(SwarmLossDiagnostics& diag, int64_t G, int64_t moved, int64_t flat, int64_t iterations,
+                        int64_t evaluations, double best) const {
+    diag.groups = G;
+    diag.moved_share = static_cast<double>(moved) / static_cast<double>(G);
+    diag.flat_share = static_cast<double>(flat) / static_cast<double>(G);
+    diag.blind = flat == G || moved == 0;
+    diag.iterations = iterations;
+    diag.evaluations = evaluations;
+    // Per-element fitness is left unscaled (each element competes only with
+    // itself, so a positive scale changes nothing): scale the reported best.
+    diag.best_fitness = element ? best * red_scale : best;
+  }
+
   /// The start's mean half-width (diagnostics).
   double mean_span(const StartPlan& plan) const {
     if (!plan.symmetric) return o.start_noise();
@@ -619,15 +673,10 @@ struct SwarmLoss::Step {
       for (int64_t s = 0; s < S; ++s)
         targets[static_cast<size_t>(s)] =
             target_cpu.narrow(0, first[static_cast<size_t>(s)], first[static_cast<size_t>(s + 1)] - first[static_cast<size_t>(s)]);
-    struct Part {
-      int64_t moved = 0, flat = 0;
-      swarm::RunInfo info;
-      std::exception_ptr error;
-    };
-    std::vector<Part> parts(static_cast<size_t>(S));
+    std::vector<Watched> parts(static_cast<size_t>(S));
 #pragma omp parallel for num_threads(static_cast<int>(S)) schedule(static, 1)
     for (int64_t s = 0; s < S; ++s) {
-      Part& part = parts[static_cast<size_t>(s)];
+      Watched& part = parts[static_cast<size_t>(s)];
       try {
         const int64_t b0 = first[static_cast<size_t>(s)], nb = first[static_cast<size_t>(s + 1)] - b0, Ds = nb * C;
         swarm::SwarmOptions sso = so;
@@ -645,27 +694,9 @@ struct SwarmLoss::Step {
         sw.rng().set_state(rng.state());
         const at::Tensor& target = targets[static_cast<size_t>(s)];
         const int64_t G = sw.groups();
-        std::vector<char> varied(static_cast<size_t>(G), 0);
-        int64_t n_varied = 0;
-        const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
+        part = run_watched(sw, sso.iterations(), [&](const float* X, int64_t np, float* out) {
           fitness(X, np, G, out, b0, nb, target);
-          for (int64_t gi = 0; gi < G && n_varied < G; ++gi) {
-            if (varied[static_cast<size_t>(gi)]) continue;
-            for (int64_t i = 1; i < np; ++i)
-              if (out[i * G + gi] != out[gi]) {
-                varied[static_cast<size_t>(gi)] = 1;
-                ++n_varied;
-                break;
-              }
-          }
-        };
-        sw.evaluate(fit);
-        const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
-        part.info = sw.run(fit, sso.iterations());
-        for (int64_t gi = 0; gi < G; ++gi) {
-          part.moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
-          part.flat += !varied[static_cast<size_t>(gi)];
-        }
+        });
       } catch (...) {
         part.error = std::current_exception();
       }
@@ -687,13 +718,7 @@ struct SwarmLoss::Step {
     }
     const swarm::Swarm<float>& sw0 = *st.slices[0];
     st.rng.set_state(sw0.rng().state());
-    diag.groups = G;
-    diag.moved_share = static_cast<double>(moved) / static_cast<double>(G);
-    diag.flat_share = static_cast<double>(flat) / static_cast<double>(G);
-    diag.blind = flat == G || moved == 0;
-    diag.iterations = parts[0].info.iterations;
-    diag.evaluations = sw0.evaluations();
-    diag.best_fitness = element ? best * red_scale : best;
+    fill_diagnostics(diag, G, moved, flat, parts[0].info.iterations, sw0.evaluations(), best);
     diag.threads = S;
     cbar = sw0.cbar();
     st.previous_best = g;
@@ -723,7 +748,6 @@ struct SwarmLoss::Step {
         st.rng = before;
       }
     }
-    diag.threads = 1;
     if (!st.swarm || st.swarm->dim() != D || st.swarm->options().rows() != so.rows() ||
         st.swarm->options().fitness_per_row() != so.fitness_per_row()) {
       st.swarm = std::make_unique<swarm::Swarm<float>>(so, D);
@@ -746,44 +770,13 @@ struct SwarmLoss::Step {
       diag.span = mean_span(plan);
     }
     sw.rng().set_state(st.rng.state());
-    // Watch the search: did any particle score differently from the others in
-    // a group, and did the group's best improve on the start?
     const int64_t G = sw.groups();
-    std::vector<char> varied(static_cast<size_t>(G), 0);
-    int64_t n_varied = 0;  // once every group has varied, the check costs nothing
-    const auto fit = [&](const float* X, int64_t np, int64_t, float* out) {
+    const Watched w = run_watched(sw, so.iterations(), [&](const float* X, int64_t np, float* out) {
       fitness(X, np, G, out);
-      for (int64_t gi = 0; gi < G && n_varied < G; ++gi) {
-        if (varied[static_cast<size_t>(gi)]) continue;
-        for (int64_t i = 1; i < np; ++i)
-          if (out[i * G + gi] != out[gi]) {
-            varied[static_cast<size_t>(gi)] = 1;
-            ++n_varied;
-            break;
-          }
-      }
-    };
-    sw.evaluate(fit);
-    // Ties go to the first particle, so with no signal the best is particle 0's
-    // start: a group "moved" when its best beats that.
-    const std::vector<float> first_start(sw.fitness().begin(), sw.fitness().begin() + G);
-    const auto info = sw.run(fit, so.iterations());
+    });
     st.rng.set_state(sw.rng().state());
     st.warm_ready = true;
-    int64_t moved = 0, flat = 0;
-    for (int64_t gi = 0; gi < G; ++gi) {
-      moved += sw.global_best_fitness()[static_cast<size_t>(gi)] < first_start[static_cast<size_t>(gi)];
-      flat += !varied[static_cast<size_t>(gi)];
-    }
-    diag.groups = G;
-    diag.moved_share = static_cast<double>(moved) / static_cast<double>(G);
-    diag.flat_share = static_cast<double>(flat) / static_cast<double>(G);
-    diag.blind = flat == G || moved == 0;
-    diag.iterations = info.iterations;
-    diag.evaluations = sw.evaluations();
-    // Per-element fitness is left unscaled (each element competes only with
-    // itself, so a positive scale changes nothing): scale the reported best.
-    diag.best_fitness = element ? sw.best_fitness() * red_scale : sw.best_fitness();
+    fill_diagnostics(diag, G, w.moved, w.flat, w.info.iterations, sw.evaluations(), sw.best_fitness());
     cbar = sw.cbar();
     std::vector<float> g(sw.global_best().begin(), sw.global_best().end());
     st.previous_best = g;

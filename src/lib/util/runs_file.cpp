@@ -83,9 +83,9 @@ void read_runs_file(const std::string& path, const std::string& fingerprint, boo
 }
 
 namespace {
-std::string range_text(double lo, double hi) {
-  if (hi == std::numeric_limits<double>::infinity()) return fmt::format(">= {}", lo);
-  return fmt::format("in [{}, {}]", lo, hi);
+// ">= lo" or "in [lo, hi]" (hi_text empty: unbounded above).
+std::string range_text(const std::string& lo, const std::string& hi_text) {
+  return hi_text.empty() ? ">= " + lo : "in [" + lo + ", " + hi_text + "]";
 }
 }  // namespace
 
@@ -97,7 +97,10 @@ double record_number(const nlohmann::json& record, const char* key, double lo, d
                                             v.dump()));
   const double x = v.get<double>();
   if (!(x >= lo && x <= hi))
-    throw std::invalid_argument(fmt::format("'{}' must be {}, got {}", key, range_text(lo, hi), v.dump()));
+    throw std::invalid_argument(fmt::format(
+        "'{}' must be {}, got {}", key,
+        range_text(fmt::format("{}", lo), hi == std::numeric_limits<double>::infinity() ? "" : fmt::format("{}", hi)),
+        v.dump()));
   return x;
 }
 
@@ -109,12 +112,18 @@ int64_t record_integer(const nlohmann::json& record, const char* key, int64_t lo
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     throw std::invalid_argument(fmt::format("'{}' must be <= {}, got {}", key, hi, v.dump()));
   const int64_t x = v.get<int64_t>();
-  if (x < lo || x > hi) {
-    const std::string range = hi == std::numeric_limits<int64_t>::max() ? fmt::format(">= {}", lo)
-                                                                         : fmt::format("in [{}, {}]", lo, hi);
-    throw std::invalid_argument(fmt::format("'{}' must be {}, got {}", key, range, v.dump()));
-  }
+  if (x < lo || x > hi)
+    throw std::invalid_argument(fmt::format(
+        "'{}' must be {}, got {}", key,
+        range_text(std::to_string(lo), hi == std::numeric_limits<int64_t>::max() ? "" : std::to_string(hi)), v.dump()));
   return x;
+}
+
+uint64_t record_seed(const nlohmann::json& record, const char* key) {
+  const auto& v = record.at(key);
+  if (!v.is_number_unsigned())
+    throw std::invalid_argument(fmt::format("'{}' must be an integer >= 0, got {}", key, v.dump()));
+  return v.get<uint64_t>();
 }
 
 void run_jobs(size_t n, int jobs, const std::function<void(size_t)>& fn) {

@@ -251,9 +251,7 @@ RunResult from_json(const nlohmann::json& j) {
   RunResult r;
   r.task = j.at("task").get<std::string>();
   r.arm = j.at("arm").get<std::string>();
-  if (!j.at("seed").is_number_unsigned())
-    throw std::invalid_argument("'seed' must be an integer >= 0, got " + j.at("seed").dump());
-  r.seed = j.at("seed").get<uint64_t>();
+  r.seed = util::record_seed(j, "seed");
   r.error = util::record_number(j, "error", 0, inf);
   r.untrained_error = util::record_number(j, "untrained_error", 0, inf);
   r.train_loss = util::record_number(j, "train_loss", 0, inf);
