@@ -25,7 +25,7 @@ inline uint64_t splitmix64(uint64_t& x) {
 
 // GCC warns (-Wpsabi) that passing a 512-bit vector type by value has another
 // ABI with and without AVX-512. That is real when such a function is called,
-// not inlined: an AVX-512 caller (swarm.cpp's lanes_fill_avx512) passes the
+// not inlined: an AVX-512 caller (swarm/passes.h's lanes_fill_avx512) passes the
 // vector in a register, the baseline-compiled callee reads it from memory. At
 // -O0 (the sanitizer builds) the templates were called, and the lanes path gave
 // wrong numbers on AVX-512 machines. They are always inlined now
