@@ -1,6 +1,7 @@
-// The swarm loss's settings as JSON, and its save / load: generator, settings,
-// warm swarm (positions and velocities) and the last best (SwarmStart::Previous),
-// so that a loaded loss continues exactly where the saved one stopped.
+// The swarm loss's settings: their names, the presets and their validation,
+// as JSON; and the loss's save / load: generator, settings, warm swarm
+// (positions and velocities) and the last best (SwarmStart::Previous), so
+// that a loaded loss continues exactly where the saved one stopped.
 #include <torch/serialize/archive.h>
 #include <torch/torch.h>
 
@@ -19,6 +20,162 @@
 #include "swarm_loss_state.h"
 
 namespace adaswarm {
+
+// ---------------------------------------------------------------------------
+// Names and options
+// ---------------------------------------------------------------------------
+const char* to_string(LossKind k) {
+  switch (k) {
+    case LossKind::MSE: return "mse";
+    case LossKind::MAE: return "mae";
+    case LossKind::BCE: return "bce";
+    case LossKind::BCEWithLogits: return "bce-logits";
+    case LossKind::CrossEntropy: return "ce";
+    case LossKind::Huber: return "huber";
+    case LossKind::SmoothL1: return "smooth-l1";
+    case LossKind::Hinge: return "hinge";
+    case LossKind::Custom: return "custom";
+  }
+  return "?";
+}
+
+LossKind loss_from_string(const std::string& s) {
+  if (s == "mse") return LossKind::MSE;
+  if (s == "mae" || s == "l1") return LossKind::MAE;
+  if (s == "bce") return LossKind::BCE;
+  if (s == "bce-logits" || s == "bce_logits") return LossKind::BCEWithLogits;
+  if (s == "ce" || s == "cross-entropy" || s == "cross_entropy") return LossKind::CrossEntropy;
+  if (s == "huber") return LossKind::Huber;
+  if (s == "smooth-l1" || s == "smooth_l1") return LossKind::SmoothL1;
+  if (s == "hinge") return LossKind::Hinge;
+  throw std::invalid_argument("unknown loss '" + s +
+                              "' (expected mse, mae, bce, bce-logits, ce, huber, smooth-l1 or hinge)");
+}
+
+const char* to_string(Preset p) {
+  switch (p) {
+    case Preset::Paper: return "paper";
+    case Preset::Reference: return "reference";
+    case Preset::Search: return "search";
+  }
+  return "?";
+}
+
+Preset preset_from_string(const std::string& s) {
+  if (s == "paper") return Preset::Paper;
+  if (s == "reference") return Preset::Reference;
+  if (s == "search") return Preset::Search;
+  throw std::invalid_argument("unknown preset '" + s + "' (expected paper, reference or search)");
+}
+
+const char* to_string(SwarmStart s) {
+  switch (s) {
+    case SwarmStart::Auto: return "auto";
+    case SwarmStart::Targets: return "targets";
+    case SwarmStart::Output: return "output";
+    case SwarmStart::Center: return "center";
+    case SwarmStart::Previous: return "previous";
+  }
+  return "?";
+}
+
+SwarmStart start_from_string(const std::string& s) {
+  if (s == "auto") return SwarmStart::Auto;
+  if (s == "targets" || s == "target") return SwarmStart::Targets;
+  if (s == "output") return SwarmStart::Output;
+  if (s == "center" || s == "centre") return SwarmStart::Center;
+  if (s == "previous") return SwarmStart::Previous;
+  throw std::invalid_argument("unknown swarm start '" + s + "' (expected auto, targets, output, center or previous)");
+}
+
+const char* to_string(Bests b) {
+  switch (b) {
+    case Bests::Batch: return "batch";
+    case Bests::Row: return "row";
+    case Bests::Element: return "element";
+  }
+  return "?";
+}
+
+Bests bests_from_string(const std::string& s) {
+  if (s == "batch") return Bests::Batch;
+  if (s == "row" || s == "sample") return Bests::Row;
+  if (s == "element") return Bests::Element;
+  throw std::invalid_argument("unknown bests '" + s + "' (expected batch, row or element)");
+}
+
+const char* to_string(GradScale g) {
+  switch (g) {
+    case GradScale::Swarm: return "swarm";
+    case GradScale::Unit: return "unit";
+    case GradScale::RowClip: return "row-clip";
+  }
+  return "?";
+}
+
+GradScale grad_scale_from_string(const std::string& s) {
+  if (s == "swarm") return GradScale::Swarm;
+  if (s == "unit") return GradScale::Unit;
+  if (s == "row-clip" || s == "row_clip") return GradScale::RowClip;
+  throw std::invalid_argument("unknown gradient scale '" + s + "' (expected swarm, unit or row-clip)");
+}
+
+SwarmLossOptions::SwarmLossOptions() {
+  swarm_.particles(10).iterations(5).c1(0.8).c2(0.9).beta(0.9).variant(swarm::Variant::EMPSO);
+}
+
+SwarmLossOptions SwarmLossOptions::preset(Preset p) {
+  SwarmLossOptions o;
+  if (p == Preset::Paper) {
+    // The paper's UCI settings: eta = 1 - beta, true-gradient scale, momentum stored.
+    o.swarm().particles(10).iterations(5).c1(0.8).c2(0.9).beta(0.9).store_momentum(true);
+    o.eta(0.1).reference_scale(false).fitness_per_sample(true);
+  } else if (p == Preset::Reference) {
+    // The reference vision code: c1 = c2 = 2, beta 0.1, eta 0.4, the code's scale,
+    // momentum never stored, element-wise "rotation" quirk, whole-batch fitness.
+    o.swarm().particles(10).iterations(5).c1(2.0).c2(2.0).beta(0.1).store_momentum(false).reference_rotation(
+        true);
+    o.eta(0.4).reference_scale(true).fitness_per_sample(false);
+  } else {
+    // A global search per element (docs/fidelity.md): the paper's constants with
+    // more particles and iterations, started around the output with a span that
+    // reaches neighbouring basins, each element keeping its own best.
+    o.swarm().particles(20).iterations(40).c1(0.8).c2(0.9).beta(0.9).store_momentum(true);
+    o.eta(0.1).reference_scale(false).bests(Bests::Element).start(SwarmStart::Output).start_span(4.0).span_scale(1.0);
+  }
+  return o;
+}
+
+void SwarmLossOptions::validate() const {
+  auto bad = [](const std::string& m) { throw std::invalid_argument("invalid swarm loss option: " + m); };
+  if (!(eta() > 0) || !std::isfinite(eta())) bad("eta must be > 0, got " + std::to_string(eta()));
+  auto num = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  if (!(start_noise() >= 0) || !std::isfinite(start_noise()))
+    bad("start_noise must be finite and >= 0, got " + num(start_noise()));
+  if (!(start_span() >= 0) || !std::isfinite(start_span()))
+    bad("start_span must be finite and >= 0, got " + num(start_span()));
+  if (!(span_scale() >= 0) || !std::isfinite(span_scale()))
+    bad("span_scale must be finite and >= 0, got " + num(span_scale()));
+  if (!(delta() > 0) || !std::isfinite(delta())) bad("delta must be finite and > 0, got " + num(delta()));
+  if (warn_blind_after() < 0) bad("warn_blind_after must be >= 0, got " + std::to_string(warn_blind_after()));
+  if (bests() == Bests::Element && (loss() == LossKind::CrossEntropy))
+    bad("bests 'element' needs an element-wise loss; cross-entropy is per sample");
+  if (ideal_limit() && loss() == LossKind::Custom)
+    bad("ideal_limit needs a built-in loss (its minimiser is the target)");
+  if (swarm().particles() < 1) bad("particles must be >= 1, got " + std::to_string(swarm().particles()));
+  if (swarm().iterations() < 0) bad("iterations must be >= 0, got " + std::to_string(swarm().iterations()));
+  // c-bar comes from the iterations: without one the paper's scale is 0 and the
+  // gradient vanishes silently.
+  if (swarm().iterations() == 0 && grad_scale() == GradScale::Swarm && !ideal_limit())
+    bad("iterations must be >= 1 with grad_scale 'swarm' (its cbar comes from the iterations); use 'unit' or "
+        "'row-clip' to read the start points only");
+  swarm().validate(swarm().rows());  // the remaining swarm settings (shape-free checks)
+}
+
 
 namespace {
 using json = nlohmann::json;
