@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "adaswarm/loss/swarm_loss.h"
 
@@ -262,6 +266,81 @@ TEST(SwarmLoss, RejectsBadInput) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("does not match"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+// Runs f, expects std::invalid_argument whose message contains `part`.
+template <typename F>
+void expect_refused(F&& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing '" << part << "'";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+// Found by the 2026-12-03 audit: each of these was accepted and gave a number.
+TEST(SwarmLoss, RefusesWhatItWouldOtherwiseComputeWrongly) {
+  auto y = torch::randn({4, 3}, torch::requires_grad());
+  SwarmLoss mse(paper(LossKind::MSE));
+  // Shapes: only [B] against [B, 1] is taken as the same shape.
+  expect_refused([&] { mse(y, torch::randn({12})); }, "target [12] does not match output [4, 3]");
+  expect_refused([&] { mse(torch::randn({6}, torch::requires_grad()), torch::randn({2, 3})); },
+                 "target [2, 3] does not match output [6]");
+  auto y1 = torch::randn({6}, torch::requires_grad());
+  auto t1 = torch::randn({6});
+  EXPECT_TRUE(torch::equal(SwarmLoss(paper(LossKind::MSE))(y1, t1.view({6, 1})), SwarmLoss(paper(LossKind::MSE))(y1, t1)));
+  // Cross-entropy over one class: value 0 but a swarm gradient of noise.
+  expect_refused([&] { SwarmLoss(paper(LossKind::CrossEntropy))(torch::randn({4, 1}, torch::requires_grad()), torch::zeros({4}, torch::kLong)); },
+                 "cross-entropy needs at least 2 classes");
+  // Doubles beyond float32's range would be inf in the search.
+  auto yd = torch::randn({4, 3}, torch::kDouble);
+  expect_refused([&] { mse((yd * 1e300).requires_grad_(true), yd); }, "output has a value");
+  expect_refused([&] { mse(yd.clone().requires_grad_(true), yd * 1e300); }, "target has a value");
+  // A custom loss's result must be floating point.
+  SwarmLoss ints(paper(LossKind::Custom), CustomLossFn([](const at::Tensor& p, const at::Tensor& t) {
+                   return (p > t.unsqueeze(0)).to(at::kLong);
+                 }));
+  expect_refused([&] { ints(y, torch::randn({4, 3})); }, "floating-point tensor, got Long");
+  // ideal_limit pulls toward the target: the minimiser of a built-in loss only.
+  expect_refused([&] {
+    SwarmLoss(paper(LossKind::MSE).ideal_limit(true),
+              CustomLossFn([](const at::Tensor& p, const at::Tensor&) { return (p + 5).pow(2); }));
+  }, "ideal_limit needs a built-in loss");
+  // NaN stopping rules would switch themselves off.
+  auto tol = paper(LossKind::MSE);
+  tol.swarm().tolerance(std::nan(""));
+  expect_refused([&] { SwarmLoss{tol}; }, "tolerance must be a number or -inf");
+  auto stall = paper(LossKind::MSE);
+  stall.swarm().stall_delta(std::nan(""));
+  expect_refused([&] { SwarmLoss{stall}; }, "stall_delta must be finite");
+}
+
+// Copies of a loss share one state (generator, swarms, diagnostics); threads
+// that use it take turns. Before the lock, two threads corrupted the shared
+// swarm (segfaults and bad_alloc from Python, which releases the GIL here).
+TEST(SwarmLoss, ThreadsSharingOneLossTakeTurns) {
+  SwarmLoss shared(paper(LossKind::MSE));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int64_t B : {7, 64, 5, 33}) {
+    threads.emplace_back([&shared, &failures, B] {
+      SwarmLoss loss = shared;  // a copy: the same state
+      for (int i = 0; i < 150; ++i) {
+        try {
+          auto y = torch::randn({B, 3}, torch::requires_grad());
+          loss(y, torch::randn({B, 3})).backward();
+          if (!y.grad().isfinite().all().item<bool>() || loss.diagnostics().groups < 1) ++failures;
+        } catch (...) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(SwarmLoss, StateRoundTripsThroughAnArchive) {

@@ -48,7 +48,9 @@ class SwarmLoss(torch.nn.Module):
 
     @property
     def options(self):
-        """The resolved options (preset and keywords applied), as a dict."""
+        """The resolved options (preset and keywords applied), as a dict with every
+        keyword option's name (the loss kind under ``"loss"``; ``fitness_per_sample``,
+        an older spelling of ``bests``, is not repeated)."""
         return self._impl.options
 
     @property

@@ -1,4 +1,5 @@
 """PSO, GSO and PGSO (adaswarm/pgso/gso.h) on benchmark functions or Python functions."""
+import numbers
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -42,6 +43,9 @@ def minimize(fn, dim, bounds=None, algorithm="pgso", seed=0, threads=0, **option
     """
     if isinstance(bounds, tuple) and len(bounds) == 2:
         bounds = tuple(b.tolist() if isinstance(b, torch.Tensor) else b for b in bounds)
+    for name, value in (("seed", seed), ("threads", threads)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"minimize: {name} must be an integer, got {value!r}")
     r = _core.minimize(fn, dim, bounds, algorithm, int(seed), int(threads), options)
     return MinimizeResult(**r)
 

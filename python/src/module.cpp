@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "adaswarm/loss/swarm_loss.h"
@@ -48,6 +49,19 @@ class Kwargs {
     py::object v = d_[key];
     used_.emplace_back(key);
     if (v.is_none()) return false;
+    // Python's own types only: bool for flags, int (not bool) for counts, a
+    // real number (not bool, not str) for values; pybind11 would turn True into
+    // 1, 2 into True and 1.5 into 1.
+    const bool is_bool = PyBool_Check(v.ptr());
+    bool type_ok = true;
+    if constexpr (std::is_same_v<T, bool>) type_ok = is_bool;
+    else if constexpr (std::is_integral_v<T>) type_ok = !is_bool && PyIndex_Check(v.ptr()) && !PyFloat_Check(v.ptr());
+    else if constexpr (std::is_floating_point_v<T>) type_ok = !is_bool && (PyFloat_Check(v.ptr()) || PyIndex_Check(v.ptr()));
+    if (!type_ok)
+      bad(owner_ + ": option '" + key + "' must be " +
+          (std::is_same_v<T, bool> ? "True or False"
+                                   : std::is_integral_v<T> ? "an integer" : std::is_floating_point_v<T> ? "a number" : "a string") +
+          ", got " + std::string(py::str(py::repr(v))) + " (" + std::string(py::str(py::type::of(v).attr("__name__"))) + ")");
     try {
       out = v.cast<T>();
     } catch (const py::cast_error&) {
@@ -162,6 +176,11 @@ py::dict options_dict(const SwarmLossOptions& o) {
   d["store_momentum"] = sw.store_momentum();
   d["velocity_clamp"] = sw.velocity_clamp();
   d["seed"] = sw.seed();
+  d["rotation_angle"] = sw.rotation_angle();
+  d["reference_rotation"] = sw.reference_rotation();
+  d["tolerance"] = sw.tolerance();
+  d["stall_iterations"] = sw.stall_iterations();
+  d["stall_delta"] = sw.stall_delta();
   return d;
 }
 
@@ -381,6 +400,9 @@ adaswarm::pgso::Objective python_objective(py::function fn) {
     if (f.numel() != P || (f.dim() != 1 && !(f.dim() == 2 && f.size(1) == 1)))
       bad("minimize: the objective must return " + std::to_string(P) + " values ([P] or [P, 1]) for a [" +
           std::to_string(P) + ", " + std::to_string(D) + "] batch, got shape " + c10::str(f.sizes()));
+    if (!at::isFloatingType(f.scalar_type()) && !at::isIntegralType(f.scalar_type(), /*includeBool=*/false))
+      bad("minimize: the objective must return real numbers, got a " + std::string(c10::toString(f.scalar_type())) +
+          " tensor");
     f = f.detach().to(at::kCPU, at::kDouble).contiguous();
     std::copy(f.data_ptr<double>(), f.data_ptr<double>() + P, out);
   };
@@ -414,8 +436,10 @@ py::dict minimize(const py::object& fn, py::object dim_obj, py::object bounds, c
   Objective objective;
   std::shared_ptr<Function> named;
   std::vector<double> lower, upper;
-  int64_t dim = dim_obj.is_none() ? -1 : dim_obj.cast<int64_t>();
-  if (dim_obj.is_none() || dim < 1) bad("minimize: dim must be given and >= 1");
+  if (dim_obj.is_none() || PyBool_Check(dim_obj.ptr()) || !PyIndex_Check(dim_obj.ptr()) || PyFloat_Check(dim_obj.ptr()))
+    bad("minimize: dim must be an integer >= 1, got " + std::string(py::str(py::repr(dim_obj))));
+  const int64_t dim = dim_obj.cast<int64_t>();
+  if (dim < 1) bad("minimize: dim must be an integer >= 1, got " + std::to_string(dim));
   if (py::isinstance<py::str>(fn)) {
     named = std::make_shared<Function>(fn.cast<std::string>(), dim);
     objective = [named](const double* X, int64_t P, int64_t D, double* out) { named->evaluate(X, P, D, out); };
@@ -505,6 +529,8 @@ py::dict function_info(const std::string& name, int64_t dim) {
 
 at::Tensor evaluate_function(const std::string& name, const at::Tensor& x) {
   if (x.dim() != 2) bad("evaluate: x must be [P, D], got " + c10::str(x.sizes()));
+  if (!at::isFloatingType(x.scalar_type()) && !at::isIntegralType(x.scalar_type(), /*includeBool=*/false))
+    bad("evaluate: x must hold real numbers, got a " + std::string(c10::toString(x.scalar_type())) + " tensor");
   adaswarm::pgso::Function f(name, x.size(1));
   at::Tensor xc = x.detach().to(at::kCPU, at::kDouble).contiguous();
   at::Tensor out = at::empty({x.size(0)}, at::TensorOptions().dtype(at::kDouble));
@@ -545,11 +571,28 @@ PYBIND11_MODULE(_core, m) {
           py::arg("output"), py::arg("target"))
       .def(
           "set_center",
-          [](SwarmLoss& self, const py::object& c) { self.set_center(c.is_none() ? at::Tensor() : c.cast<at::Tensor>()); },
+          [](SwarmLoss& self, const py::object& c) {
+            at::Tensor t;
+            if (!c.is_none()) {
+              if (!THPVariable_Check(c.ptr()))
+                bad("SwarmLoss.set_center: center must be a torch.Tensor or None, got " +
+                    std::string(py::str(py::type::of(c).attr("__name__"))));
+              t = c.cast<at::Tensor>();
+            }
+            py::gil_scoped_release nogil;  // the loss's lock may be held by a forward that calls Python
+            self.set_center(t);
+          },
           py::arg("center"))
       .def_property_readonly("options", [](const SwarmLoss& self) { return options_dict(self.options()); })
       .def_property_readonly("diagnostics", [](const SwarmLoss& self) { return diagnostics_dict(self.diagnostics()); })
-      .def_property("threads", &SwarmLoss::threads, &SwarmLoss::set_threads)
+      .def_property("threads", &SwarmLoss::threads,
+                    [](SwarmLoss& self, const py::object& n) {
+                      if (PyBool_Check(n.ptr()) || !PyIndex_Check(n.ptr()) || PyFloat_Check(n.ptr()))
+                        bad("SwarmLoss.threads must be an integer >= 1, got " + std::string(py::str(py::repr(n))));
+                      const auto v = n.cast<int64_t>();
+                      py::gil_scoped_release nogil;
+                      self.set_threads(v);
+                    })
       .def("same_state", [](const SwarmLoss& a, const SwarmLoss& b) {
         // Handles share state when they came from the same loss (the optimizer's).
         return &a.diagnostics() == &b.diagnostics();

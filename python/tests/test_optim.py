@@ -193,3 +193,36 @@ def test_one_cycle_changes_lr_and_beta1_in_cpp():
     g = opt._impl.group_options()[0]
     assert g.lr == opt.param_groups[0]["lr"] and g.beta1 == opt.param_groups[0]["betas"][0]
     assert g.beta1 < 0.95 and g.lr > 0.01
+
+
+def test_hyper_parameters_must_be_numbers_and_changed_groups_are_refused():
+    m = torch.nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="lr must be a number, got '0.1'"):
+        adaswarm.AdaSwarm(m.parameters(), lr="0.1")
+    with pytest.raises(ValueError, match="amsgrad must be True or False"):
+        adaswarm.AdaSwarm(m.parameters(), amsgrad="yes")
+    # A parameter appended to a group's list after the group was added was never
+    # stepped (the C++ optimizer holds the list from add time): now refused.
+    opt = adaswarm.AdaSwarm([m.weight], lr=0.1)
+    opt.param_groups[0]["params"].append(m.bias)
+    m(torch.randn(4, 3)).sum().backward()
+    with pytest.raises(ValueError, match="parameters of param group 0 changed"):
+        opt.step()
+    # The supported way works.
+    opt = adaswarm.AdaSwarm([m.weight], lr=0.1)
+    opt.add_param_group({"params": [m.bias]})
+    before = m.bias.detach().clone()
+    opt.step()
+    assert not torch.equal(before, m.bias.detach())
+
+
+def test_a_failed_load_state_dict_changes_nothing():
+    opt = adaswarm.AdaSwarm(torch.nn.Linear(3, 2).parameters(), lr=0.1)
+    src = adaswarm.AdaSwarm(torch.nn.Linear(3, 2).parameters(), lr=0.5, betas=(0.1, 0.2),
+                            swarm=lambda p, t: (p - t) ** 2)
+    before = opt.state_dict()
+    with pytest.raises(Exception, match="custom loss callable"):
+        opt.load_state_dict(src.state_dict())
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.9, 0.999)
+    assert opt._impl.group_options()[0].lr == 0.1
+    assert opt.state_dict()["adaswarm"] == before["adaswarm"]

@@ -93,3 +93,15 @@ def test_the_gil_is_released_while_cpp_works():
         th.join()
     during = [t for t in ticks if a < t < b]
     assert b - a > 0.05 and len(during) >= 5, (b - a, len(during))
+
+
+def test_counts_must_be_integers_and_inputs_real():
+    with pytest.raises(ValueError, match="seed must be an integer, got 1.5"):
+        adaswarm.pgso.minimize("sphere", 2, seed=1.5)
+    with pytest.raises(ValueError, match="dim must be an integer >= 1, got 2.5"):
+        adaswarm.pgso.minimize("sphere", 2.5)
+    with pytest.raises(ValueError, match="real numbers"):
+        adaswarm.pgso.evaluate("sphere", torch.randn(3, 2, dtype=torch.complex64))
+    with pytest.raises(ValueError, match="real numbers"):
+        adaswarm.pgso.minimize(lambda x: x[:, 0].to(torch.complex64), 2, bounds=(-1, 1), algorithm="pso",
+                               particles=4, iterations=2)

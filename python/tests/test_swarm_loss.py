@@ -101,7 +101,7 @@ def test_bad_arguments_raise_with_the_cpp_message():
         adaswarm.SwarmLoss("mse", preset="nope")
     with pytest.raises(ValueError, match="particles"):
         adaswarm.SwarmLoss("mse", particles=0)
-    with pytest.raises(ValueError, match="wrong type"):
+    with pytest.raises(ValueError, match="'particles' must be an integer"):
         adaswarm.SwarmLoss("mse", particles="ten")
     with pytest.raises(ValueError, match="needs a callable"):
         adaswarm.SwarmLoss("custom")
@@ -153,3 +153,89 @@ def test_threads_give_the_same_gradient_and_bad_counts_raise():
     with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
         fn.threads = 0
     assert fn.threads == 1
+
+
+def test_types_are_python_s_own_and_no_value_is_coerced():
+    # pybind11 alone would read True as 1, 2 as True and 1.5 as 1.
+    with pytest.raises(ValueError, match="'particles' must be an integer, got True"):
+        adaswarm.SwarmLoss("mse", particles=True)
+    with pytest.raises(ValueError, match="'iterations' must be an integer, got 2.5"):
+        adaswarm.SwarmLoss("mse", iterations=2.5)
+    with pytest.raises(ValueError, match="'warm_start' must be True or False, got 2"):
+        adaswarm.SwarmLoss("mse", warm_start=2)
+    with pytest.raises(ValueError, match="'eta' must be a number"):
+        adaswarm.SwarmLoss("mse", eta="0.1")
+    with pytest.raises(ValueError, match="'eta' must be a number"):
+        adaswarm.SwarmLoss("mse", eta=True)
+    assert adaswarm.SwarmLoss("mse", eta=1).options["eta"] == 1.0  # an int is a number
+    with pytest.raises(ValueError, match="tolerance must be a number or -inf"):
+        adaswarm.SwarmLoss("mse", tolerance=float("nan"))
+    with pytest.raises(ValueError, match="stall_delta must be finite"):
+        adaswarm.SwarmLoss("mse", stall_delta=float("nan"))
+    with pytest.raises(ValueError, match="threads must be an integer"):
+        adaswarm.SwarmLoss("mse").threads = 1.5
+    with pytest.raises(ValueError, match="center must be a torch.Tensor or None, got list"):
+        adaswarm.SwarmLoss("mse").set_center([[0.0]])
+
+
+def test_ideal_limit_with_a_python_loss_is_refused():
+    # Its minimiser is the target only for a built-in loss; with a callable it
+    # pulled the output toward the target, the wrong way for this loss.
+    with pytest.raises(ValueError, match="ideal_limit needs a built-in loss"):
+        adaswarm.SwarmLoss(lambda p, t: (p + 5).pow(2), ideal_limit=True)
+
+
+def test_inputs_outside_float32_and_shapes_that_do_not_match_are_refused():
+    b = torch.randn(4, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="output has a value .* beyond float32's range"):
+        adaswarm.SwarmLoss()((b * 1e300).requires_grad_(), b)
+    with pytest.raises(ValueError, match="target has a value .* beyond float32's range"):
+        adaswarm.SwarmLoss()(b.clone().requires_grad_(), b * 1e300)
+    with pytest.raises(ValueError, match=r"target \[12\] does not match output \[4, 3\]"):
+        adaswarm.SwarmLoss()(torch.randn(4, 3, requires_grad=True), torch.randn(12))
+    with pytest.raises(ValueError, match=r"target \[2, 3\] does not match output \[6\]"):
+        adaswarm.SwarmLoss()(torch.randn(6, requires_grad=True), torch.randn(2, 3))
+    # One output per row: [B] and [B, 1] are the same thing, either way round.
+    y = torch.randn(6, requires_grad=True)
+    t = torch.randn(6)
+    assert torch.equal(adaswarm.SwarmLoss(seed=3)(y, t.view(6, 1)), adaswarm.SwarmLoss(seed=3)(y, t))
+    with pytest.raises(ValueError, match="cross-entropy needs at least 2 classes"):
+        adaswarm.SwarmLoss("ce")(torch.randn(4, 1, requires_grad=True), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="must return a floating-point tensor, got Long"):
+        adaswarm.SwarmLoss(lambda p, t: (p > t).long())(torch.randn(4, 3, requires_grad=True), torch.randn(4, 3))
+
+
+def test_threads_sharing_one_loss_take_turns():
+    # forward releases the GIL; before the loss's lock, two threads on one loss
+    # corrupted its swarm (segfaults, bad_alloc). Each thread's gradients are
+    # finite and every call returned.
+    import threading
+    for loss in (adaswarm.SwarmLoss(), adaswarm.SwarmLoss(lambda p, t: (p - t).pow(2))):
+        errors = []
+
+        def work(batch):
+            try:
+                for _ in range(40):
+                    o = torch.randn(batch, 3, requires_grad=True)
+                    loss(o, torch.randn(batch, 3)).backward()
+                    assert torch.isfinite(o.grad).all()
+                    loss.set_center(None)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(b,)) for b in (7, 64, 5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+
+
+def test_options_name_every_keyword_and_rebuild_the_same_loss():
+    loss = adaswarm.SwarmLoss("mae", preset="search", particles=7, tolerance=0.5, stall_iterations=3,
+                              rotation_angle=0.25)
+    opts = dict(loss.options)
+    kind = opts.pop("loss")
+    again = adaswarm.SwarmLoss(kind, **opts)  # every key is an accepted keyword
+    assert again.options == loss.options
+    assert opts["tolerance"] == 0.5 and opts["stall_iterations"] == 3 and opts["rotation_angle"] == 0.25

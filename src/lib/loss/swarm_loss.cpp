@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -76,10 +77,12 @@ SwarmLoss::SwarmLoss(SwarmLossOptions options) : SwarmLoss(std::move(options), n
 namespace {
 /// The options of a loss with (or without) a custom callable, validated.
 SwarmLossOptions checked_options(SwarmLossOptions options, bool has_custom) {
-  options.validate();
   if (options.loss() == LossKind::Custom && !has_custom)
     throw std::invalid_argument("invalid swarm loss option: loss 'custom' needs a callable");
+  // The loss kind first, so that the checks that depend on it (ideal_limit,
+  // element bests) see the custom loss the object will run.
   if (has_custom) options.loss(LossKind::Custom);
+  options.validate();
   return options;
 }
 }  // namespace
@@ -98,6 +101,7 @@ SwarmLoss::SwarmLoss(SwarmLossOptions options, CustomKernel kernel) : state_(std
 }
 
 void SwarmLoss::set_center(const at::Tensor& center) {
+  const std::lock_guard<std::mutex> lock(state_->mutex);
   if (!center.defined()) {
     state_->center = at::Tensor();
     return;
@@ -115,6 +119,7 @@ const SwarmLossDiagnostics& SwarmLoss::diagnostics() const { return state_->diag
 const swarm::Swarm<float>* SwarmLoss::last_swarm() const { return state_->swarm.get(); }
 void SwarmLoss::set_threads(int64_t n) {
   if (n < 1) throw std::invalid_argument("swarm loss: threads must be >= 1, got " + std::to_string(n));
+  const std::lock_guard<std::mutex> lock(state_->mutex);
   state_->threads = n;
 }
 int64_t SwarmLoss::threads() const { return state_->threads; }
@@ -164,11 +169,16 @@ Batch view_batch(LossKind kind, const at::Tensor& output_in, const at::Tensor& t
   bt.C = bt.output.size(1);
   const int64_t B = bt.B, C = bt.C;
   if (B == 0 || C == 0) throw std::invalid_argument("swarm loss: empty batch (output " + shape_str(output_in) + ")");
+  if (kind == LossKind::CrossEntropy && C < 2)
+    throw std::invalid_argument("swarm loss: cross-entropy needs at least 2 classes (output [batch, classes]), got " +
+                                shape_str(output_in));
   const bool custom = kind == LossKind::Custom;
   const bool looks_index = is_index_target(target_in) && target_in.dim() == 1 && target_in.size(0) == B;
-  const bool same_shape = target_in.numel() == bt.output.numel() &&
-                          (target_in.dim() == output_in.dim() ? target_in.sizes() == output_in.sizes()
-                                                              : target_in.dim() <= 2);
+  // The output's shape, or [B] against [B, 1] either way round (one output per
+  // row); nothing else is reshaped (a [4, 3] output and a [12] target are refused).
+  const bool same_shape = target_in.sizes() == output_in.sizes() ||
+                          (C == 1 && target_in.numel() == B &&
+                           (target_in.dim() == 1 || (target_in.dim() == 2 && target_in.size(1) == 1)));
   if (custom) {
     // A custom loss takes its target as given; target-bound starts check it later.
     bt.target = target_in;
@@ -202,6 +212,17 @@ Batch view_batch(LossKind kind, const at::Tensor& output_in, const at::Tensor& t
   return bt;
 }
 
+/// A tensor converted to CPU float32 for the search: every value finite (a
+/// finite double beyond float32's range would be inf here).
+void check_float32(const at::Tensor& t, const char* what) {
+  const float* p = t.data_ptr<float>();
+  for (int64_t k = 0, n = t.numel(); k < n; ++k)
+    if (!std::isfinite(p[k]))
+      throw std::invalid_argument(std::string("swarm loss: the ") + what +
+                                  " has a value that is NaN, Inf or beyond float32's range (the search runs in "
+                                  "float32; |value| <= 3.4e38)");
+}
+
 /// A custom loss's result checked: [P, B, C] or [P, B].
 void check_custom_result(const at::Tensor& l, int64_t P, int64_t B, int64_t C) {
   const bool ok = (l.dim() == 3 && l.size(0) == P && l.size(1) == B && l.size(2) == C) ||
@@ -210,6 +231,9 @@ void check_custom_result(const at::Tensor& l, int64_t P, int64_t B, int64_t C) {
     throw std::invalid_argument("swarm loss: a custom loss must return [P, B, C] or [P, B] = [" + std::to_string(P) +
                                 ", " + std::to_string(B) + ", " + std::to_string(C) + "] or [" + std::to_string(P) +
                                 ", " + std::to_string(B) + "], got " + shape_str(l));
+  if (!at::isFloatingType(l.scalar_type()))
+    throw std::invalid_argument("swarm loss: a custom loss must return a floating-point tensor, got " +
+                                std::string(c10::toString(l.scalar_type())));
 }
 
 /// Where the swarm of one batch starts, Auto resolved.
@@ -705,6 +729,9 @@ void SwarmLoss::note_blindness(SwarmLossDiagnostics& diag) {
 
 at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& target_in) {
   State& st = *state_;
+  // One forward at a time per shared state (the generator, the swarms and the
+  // diagnostics are one object's): threads that share a loss take turns.
+  const std::lock_guard<std::mutex> lock(st.mutex);
   const SwarmLossOptions& o = st.options;
   const LossKind kind = o.loss();
   const bool custom = kind == LossKind::Custom;
@@ -750,6 +777,10 @@ at::Tensor SwarmLoss::forward(const at::Tensor& output_in, const at::Tensor& tar
   at::Tensor idx_cpu, t_cpu;
   if (bt.index_target) idx_cpu = bt.target.to(at::kCPU, at::kLong).contiguous();
   if (bt.target_bc.defined()) t_cpu = bt.target_bc.to(at::kCPU, at::kFloat).contiguous();
+  // The search runs in float32: a double output or target beyond its range
+  // would become inf there (and the gradient with it).
+  check_float32(y, "output");
+  if (t_cpu.defined()) check_float32(t_cpu, "target");
   Step step{st, o, bt, y.data_ptr<float>(), t_cpu.defined() ? t_cpu.data_ptr<float>() : nullptr,
             bt.index_target ? idx_cpu.data_ptr<int64_t>() : nullptr, at::Tensor(), bt.B * bt.C};
   if (custom) step.target_cpu = bt.target.to(at::kCPU).contiguous();

@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -410,6 +411,7 @@ bool product_is(int64_t a, int64_t b, size_t n) {
 
 void SwarmLoss::save(torch::serialize::OutputArchive& archive) const {
   const State& st = *state_;
+  const std::lock_guard<std::mutex> lock(st.mutex);
   const auto& s = st.rng.state();
   std::vector<int64_t> words(s.begin(), s.end());
   archive.write("swarm_loss/rng", torch::tensor(words, torch::kLong));
@@ -432,6 +434,7 @@ void SwarmLoss::save(torch::serialize::OutputArchive& archive) const {
 
 void SwarmLoss::load(torch::serialize::InputArchive& archive) {
   State& st = *state_;
+  const std::lock_guard<std::mutex> lock(st.mutex);
   // Read and check everything first: a failed load leaves this loss as it was.
   at::Tensor t;
   if (!archive.try_read("swarm_loss/rng", t))

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@
 namespace adaswarm {
 
 struct SwarmLoss::State {
+  /// Held by forward, set_center, set_threads, save and load: threads that
+  /// share this state take turns.
+  mutable std::mutex mutex;
   SwarmLossOptions options;
   CustomLossFn custom;
   CustomKernel kernel;  // the fast form (kernel.fn set) instead of `custom`

@@ -102,6 +102,11 @@ void SwarmOptions::validate(int64_t dim) const {
                (random_mode() == RandomMode::PerCoordinate ? "per-coordinate" : "per-particle") + ")");
   if (!(velocity_clamp() >= 0)) bad_option("velocity_clamp must be >= 0, got " + num(velocity_clamp()));
   if (stall_iterations() < 0) bad_option("stall_iterations must be >= 0");
+  // -inf (the default) turns the tolerance off; NaN would turn it off silently.
+  if (std::isnan(tolerance()) || tolerance() == std::numeric_limits<double>::infinity())
+    bad_option("tolerance must be a number or -inf (off), got " + num(tolerance()));
+  if (!(stall_delta() >= 0) || !std::isfinite(stall_delta()))
+    bad_option("stall_delta must be finite and >= 0, got " + num(stall_delta()));
   if (rows() < 1 || dim % rows() != 0)
     bad_option("rows (" + std::to_string(rows()) + ") must be >= 1 and divide the dimension (" +
                std::to_string(dim) + ")");
