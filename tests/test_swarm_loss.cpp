@@ -295,6 +295,9 @@ TEST(SwarmLoss, RefusesWhatItWouldOtherwiseComputeWrongly) {
   // Cross-entropy over one class: value 0 but a swarm gradient of noise.
   expect_refused([&] { SwarmLoss(paper(LossKind::CrossEntropy))(torch::randn({4, 1}, torch::requires_grad()), torch::zeros({4}, torch::kLong)); },
                  "cross-entropy needs at least 2 classes");
+  // Class indices held as floats: say so, not just "does not match".
+  expect_refused([&] { SwarmLoss(paper(LossKind::CrossEntropy))(y, torch::tensor({0.f, 1.f, 2.f, 0.f})); },
+                 "class indices must be an integer tensor");
   // Doubles beyond float32's range would be inf in the search.
   auto yd = torch::randn({4, 3}, torch::kDouble);
   expect_refused([&] { mse((yd * 1e300).requires_grad_(true), yd); }, "output has a value");

@@ -204,6 +204,11 @@ Batch view_batch(LossKind kind, const at::Tensor& output_in, const at::Tensor& t
     bt.index_target = bt.shaped_target = true;
     return bt;
   }
+  if (!same_shape && (kind == LossKind::CrossEntropy || kind == LossKind::Hinge) && target_in.dim() == 1 &&
+      target_in.size(0) == B)
+    throw std::invalid_argument("swarm loss: target " + shape_str(target_in) + " looks like class indices for output " +
+                                shape_str(output_in) + " but is " + c10::toString(target_in.scalar_type()) +
+                                ": class indices must be an integer tensor (torch.long)");
   if (!same_shape)
     throw std::invalid_argument("swarm loss: target " + shape_str(target_in) + " does not match output " +
                                 shape_str(output_in));
