@@ -324,7 +324,7 @@ TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {
            {"pgso bench --threads -1" + out, "--threads"},
            {"pgso bench --threads 100000000" + out, "--threads"},
            {"pgso train --threads -1" + out, "--threads"},
-           {"pgso bench --runs abc" + out, "--runs: expected an integer >= 1, got 'abc'"},
+           {"pgso bench --runs abc" + out, "--runs: expected an integer in [1, 100000], got 'abc'"},
            {"pgso bench --algorithms pso --functions sphere --dims 99999999999" + out, "--dims 99999999999"},
            {"pgso bench --algorithms pso --functions rotated_rastrigin --dims 1000000" + out, "--dims 1000000"},
            // a given --data-dir without the files was passed over for the shipped folder
