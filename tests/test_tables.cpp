@@ -136,6 +136,9 @@ TEST(Tables, ResumeAfterStopGivesTheUninterruptedTable) {
     ADD_FAILURE() << "resume with other settings must fail";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("part.jsonl:1:"), std::string::npos) << e.what();
+    // the advice names what works: without --resume the existing file is refused too
+    EXPECT_NE(std::string(e.what()).find("pass --overwrite to start over, or choose another --out"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -286,9 +289,12 @@ TEST(TablesCli, BadOptionsNameTheOption) {
     std::string args, expect;
   };
   const std::vector<Case> cases = {
-      {iris + " --lr inf", "--lr must be a finite number > 0, got inf"},
-      {iris + " --lr -0.1", "--lr must be a finite number > 0, got -0.1"},
-      {iris + " --lr nan", "--lr must be a finite number > 0"},
+      {iris + " --lr inf", "--lr: expected a finite number in (0, 1000000], got 'inf'"},
+      {iris + " --lr -0.1", "--lr: expected a finite number in (0, 1000000], got '-0.1'"},
+      {iris + " --lr nan", "--lr: expected a finite number in (0, 1000000], got 'nan'"},
+      {iris + " --lr 1e400", "--lr: expected a finite number in (0, 1000000], got '1e400'"},
+      {iris + " --seeds 1001", "--seeds: expected an integer in [1, 1000], got 1001"},
+      {iris + " --activation gelu", "--activation"},
       {iris + " --jobs -1", "--jobs"},
       {iris + " --first-seed -1", "--first-seed"},
       {iris + " --batch-size 99999999999999999999", "--batch-size"},

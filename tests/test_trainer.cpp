@@ -489,7 +489,8 @@ TEST(TrainCli, CtrlCSavesACheckpointAndSaysHowToResume) {
     const std::string dir = kShared + "/mnist", ck = d / "ck";
     execl(ADASWARM_CLI_PATH, "adaswarm", "train", "--model", "mlp", "--dataset", "mnist", "--data-dir", dir.c_str(),
           "--optimizer", "adam", "--epochs", "1000", "--train-limit", "500", "--test-limit", "100", "--threads", "1",
-          "--batch-size", "10", "--checkpoint", ck.c_str(), "--log", log.c_str(), static_cast<char*>(nullptr));
+          "--batch-size", "10", "--augment", "on", "--checkpoint", ck.c_str(), "--log", log.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   // Wait for the first epoch's log record, then press Ctrl-C.
@@ -508,5 +509,20 @@ TEST(TrainCli, CtrlCSavesACheckpointAndSaysHowToResume) {
   EXPECT_NE(out.find("resume with:"), std::string::npos) << out;
   EXPECT_NE(out.find("--resume"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(d / "ck/checkpoint.pt"));
+  // The printed command is accepted as it stands (it once printed `--augment` without its
+  // value) and resumes this checkpoint: its settings, --augment on included, match. Run with
+  // --epochs 1, which the checkpoint has reached, so that it has nothing left to train.
+  const size_t at = out.find("resume with:\n  ");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string resume = out.substr(at + 15);
+  resume = resume.substr(0, resume.find('\n'));
+  EXPECT_NE(resume.find(" --augment on "), std::string::npos) << resume;
+  ASSERT_EQ(resume.rfind("adaswarm train ", 0), 0u) << resume;
+  const size_t epochs = resume.find(" --epochs 1000 ");
+  ASSERT_NE(epochs, std::string::npos) << resume;
+  resume.replace(epochs, 15, " --epochs 1 ");
+  const auto r = run_cli(resume.substr(9) + " --progress off", d);
+  EXPECT_EQ(r.code, 0) << resume << "\n" << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("nothing to train"), std::string::npos) << r.out << r.err;
 }
 #endif

@@ -405,6 +405,11 @@ TEST(UsecasesCli, RejectsBadFlagsNamingThem) {
   auto [rc4, out4] = shell(tiny + " --resume --tensor-losses");  // other settings: refused
   EXPECT_NE(rc4, 0) << out4;
   EXPECT_NE(out4.find("runs.jsonl"), std::string::npos) << out4;
+  // the advice works: dropping --resume would only be refused as "exists"
+  EXPECT_NE(out4.find("pass --overwrite to start over, or choose another --out"), std::string::npos) << out4;
+  EXPECT_EQ(out4.find("drop --resume"), std::string::npos) << out4;
+  auto [rc5, out5] = shell(tiny + " --overwrite --tensor-losses");
+  EXPECT_EQ(rc5, 0) << out5;
 }
 #endif
 

@@ -324,7 +324,7 @@ TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {
            {"pgso bench --threads -1" + out, "--threads"},
            {"pgso bench --threads 100000000" + out, "--threads"},
            {"pgso train --threads -1" + out, "--threads"},
-           {"pgso bench --runs abc" + out, "--runs: expected an integer >= 1, got 'abc'"},
+           {"pgso bench --runs abc" + out, "--runs: expected an integer in [1, 100000], got 'abc'"},
            {"pgso bench --algorithms pso --functions sphere --dims 99999999999" + out, "--dims 99999999999"},
            {"pgso bench --algorithms pso --functions rotated_rastrigin --dims 1000000" + out, "--dims 1000000"},
            // a given --data-dir without the files was passed over for the shipped folder
@@ -338,5 +338,123 @@ TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));  // refused, not attempted
     EXPECT_EQ(r.out.find("18446744073709551615"), std::string::npos) << r.out;
   }
+}
+
+namespace {
+// Each case: refused (non-zero exit) at once, with the expected text (the
+// option's name first), never a saturated or 309-digit number.
+void expect_refused(const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [args, expect] : cases) {
+    SCOPED_TRACE(args);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = cli(args);
+    EXPECT_NE(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << r.out;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));  // refused, not attempted
+    EXPECT_EQ(r.out.find("9223372036854775807"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("0000000000000000000000000000"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Exception raised from"), std::string::npos) << r.out;
+  }
+}
+}  // namespace
+
+TEST(CliOptions, NonFiniteEmptyAndMalformedNumbersAreRefusedNamingTheOption) {
+  TempDir d;
+  const std::string out = " --out " + d / "o";
+  const std::string fn = "functions --table none ";
+  const std::string fid = "fidelity --no-progress --out " + d / "f.csv" + " ";
+  expect_refused({
+      {"pgso scaling --seconds inf" + out, "--seconds: expected a finite number in (0, 86400], got 'inf'"},
+      {"pgso scaling --seconds 0" + out, "--seconds: expected a finite number in (0, 86400], got '0'"},
+      {"pgso train --adam-lr inf" + out, "--adam-lr: expected a finite number in (0, 1000000], got 'inf'"},
+      {"pgso train --bound inf" + out, "--bound: expected a finite number in (0, 1000000], got 'inf'"},
+      {"pgso train --bound 1e400" + out, "--bound: expected a finite number in (0, 1000000], got '1e400'"},
+      {"pgso train --init-scale nan" + out, "--init-scale: expected a finite number"},
+      {"pgso train --test-fraction 1" + out, "--test-fraction: expected a finite number in (0, 1), got '1'"},
+      {"pgso bench --dist-timeout nan" + out, "--dist-timeout: expected a finite number in (0, 86400], got 'nan'"},
+      {"pgso train --dist-timeout nan" + out, "--dist-timeout: expected a finite number in (0, 86400], got 'nan'"},
+      {"pgso scaling --dist-timeout nan" + out, "--dist-timeout: expected a finite number in (0, 86400], got 'nan'"},
+      {fn + "--tolerance inf", "--tolerance: expected a finite number in [0, 1000000], got 'inf'"},
+      {fn + "--hit-tolerance inf", "--hit-tolerance: expected a finite number in [0, 1000000], got 'inf'"},
+      {fn + "--c1 ''", "--c1: expected a finite number in [0, 1000000], got ''"},
+      {fn + "--c2 abc", "--c2: expected a finite number in [0, 1000000], got 'abc'"},
+      {fn + "--eta 0.1x", "--eta: expected a finite number in (0, 1000000], got '0.1x'"},
+      {fn + "--eta ' 0.1'", "--eta: expected a finite number in (0, 1000000], got ' 0.1'"},
+      {fn + "--beta 1", "--beta: expected a finite number in [0, 1), got '1'"},
+      {fn + "--radius -inf", "--radius: expected a finite number in (0, 1000000], got '-inf'"},
+      {"train --lr 1e400", "--lr: expected a finite number in (0, 1000000], got '1e400'"},
+      {"train --dist-timeout 1e400", "--dist-timeout: expected a finite number in (0, 86400], got '1e400'"},
+      {"train --momentum ''", "--momentum: expected a finite number in [0, 1), got ''"},
+      {"train --weight-decay inf", "--weight-decay: expected a finite number in [0, 1000000], got 'inf'"},
+      {"tables --test-fraction nan" + out, "--test-fraction: expected a finite number in (0, 1), got 'nan'"},
+      {fid + "--spans ''", "--spans: expected a comma list, each a finite number in [0, 1000000], got ''"},
+      {fid + "--spans 0,,1", "--spans: expected a comma list, each a finite number in [0, 1000000], got an empty item "
+                             "in '0,,1'"},
+      {fid + "--spans 0,x", "--spans: expected a finite number in [0, 1000000], got 'x'"},
+      {fid + "--spans 0,inf", "--spans: expected a finite number in [0, 1000000], got 'inf'"},
+      {fid + "--zo-step inf", "--zo-step: expected a finite number in (0, 1000000], got 'inf'"},
+  });
+  EXPECT_FALSE(fs::exists(d / "f.csv"));
+  // In range, in any spelling strtod reads: accepted (the settings are printed with them).
+  const auto r = cli(fn + "--runs 0 --c1 1.5e0 --c2 0 --beta 0.5 --tolerance 0 --hit-tolerance 2 --eta 1e-2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("c1 1.5, c2 0, beta 0.5"), std::string::npos) << r.out;
+}
+
+TEST(CliOptions, HugeEmptyAndOutOfRangeIntegersAreRefusedNamingTheOption) {
+  TempDir d;
+  const std::string out = " --out " + d / "o";
+  const std::string fn = "functions --table none ";
+  const std::string fid = "fidelity --no-progress --out " + d / "f.csv" + " ";
+  const std::string huge = " 99999999999999999999";
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {fn + "--runs" + huge, "--runs: expected an integer in [0, 100000], got 99999999999999999999"},
+      {fn + "--runs ''", "--runs: expected an integer in [0, 100000], got ''"},
+      {"tables --seeds 1001" + out, "--seeds: expected an integer in [1, 1000], got 1001"},
+      {"train --threads ''", "--threads: expected an integer in [0, "},
+      {"pgso scaling --threads ''" + out, "--threads: expected a comma list, each an integer in [1, "},
+      {"pgso scaling --threads 1,,2" + out, "got an empty item in '1,,2'"},
+      {"pgso scaling --threads 1,x" + out, "--threads: expected an integer in [1, "},
+      {"pgso scaling --threads 1,100000" + out, "got 100000"},
+      {"pgso train --epochs 1,," + out, "--epochs: expected a comma list, each an integer in [1, 1000000], got an empty item in '1,,'"},
+      {"pgso train --epochs 1," + huge.substr(1) + out, "--epochs: expected an integer in [1, 1000000], got 9999"},
+      {"fidelity --no-progress --threads ''", "--threads: expected an integer in [0, "},
+      {"usecases --no-progress --jobs ''" + out, "--jobs: expected an integer in [1, "},
+      {"usecases --no-progress --tasks step,step" + out, "--tasks: 'step' is given twice"},
+      {"usecases --no-progress --arms adam,adam" + out, "--arms: 'adam' is given twice"},
+      {"pgso train --label Exited" + out, "--label applies to a CSV dataset only; the churn set's label column is fixed"},
+      {"pgso train --dataset nba --label x" + out, "--label applies to a CSV dataset only"},
+  };
+  for (const char* o : {"--runs", "--max-iterations", "--grid", "--patience", "--swarm-iterations", "--fig1-points",
+                        "--particles"})
+    cases.push_back({fn + o + huge, std::string(o) + ": expected an integer in ["});
+  cases.push_back({"pgso bench --log-every" + huge + out, "--log-every: expected an integer in [1, "});
+  for (const char* o : {"--iterations", "--subswarms", "--batch", "--adam-epochs", "--adam-batch", "--particles",
+                        "--hidden"})
+    cases.push_back({"pgso train " + std::string(o) + huge + out, std::string(o) + ": expected an integer in [1, "});
+  for (const char* o : {"--dim", "--subswarms", "--runs", "--particles", "--iterations"})
+    cases.push_back({"pgso scaling " + std::string(o) + huge + out, std::string(o) + ": expected an integer in [1, "});
+  for (const char* o : {"--particles", "--iterations", "--mlp-batch", "--mlp-epochs", "--cnn-batch", "--cnn-steps"})
+    cases.push_back({fid + o + huge, std::string(o) + ": expected an integer in ["});
+  cases.push_back({fid + "--particles 10,,40", "--particles: expected a comma list, each an integer in [1, 100000], got "
+                                               "an empty item in '10,,40'"});
+  cases.push_back({"train --mlp-hidden" + huge, "--mlp-hidden: expected an integer in [1, 65536]"});
+  cases.push_back({"train --mlp-hidden 100000", "--mlp-hidden: expected an integer in [1, 65536], got 100000"});
+  expect_refused(cases);
+  EXPECT_FALSE(fs::exists(d / "f.csv"));
+}
+
+TEST(CliOptions, Fig1PointsIsCheckedBeforeTheTablesRun) {
+  TempDir d;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = cli("functions --table all --fig1-points 1 --fig1 " + d / "fig1.csv");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("--fig1-points: expected an integer in [2, 1000000], got 1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Table I"), std::string::npos) << r.out;  // nothing computed first
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_FALSE(fs::exists(d / "fig1.csv"));
+  r = cli("functions --table none --fig1-points 2 --fig1 " + d / "fig1.csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(d / "fig1.csv"));
 }
 #endif

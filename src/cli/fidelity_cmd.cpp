@@ -23,8 +23,8 @@ namespace adaswarm::cli {
 namespace {
 struct FidelityArgs {
   std::vector<std::string> losses, sources, presets, starts, grad_scales;
-  std::vector<double> spans;
-  std::vector<int64_t> particles, iterations, mlp_epochs, cnn_steps;
+  // number lists as text: each checked by ListOf, read by list_values
+  std::vector<std::string> spans, particles, iterations, mlp_epochs, cnn_steps;
   int64_t seeds = 5, first_seed = 1, mlp_batch = 32, cnn_batch = 64;
   double zo_step = 1e-2;
   int threads = 0;
@@ -36,25 +36,7 @@ void run(const FidelityArgs& a, CLI::App& cmd) {
   namespace fx = adaswarm::experiments::fidelity;
   auto given = [&](const char* name) { return cmd.count(name) > 0; };
   fx::FidelityOptions o = a.quick ? fx::FidelityOptions::quick() : fx::FidelityOptions();
-  // range checks first, each naming its flag
-  if (a.threads < 0 || a.threads > 1024) throw std::invalid_argument("--threads must be in [0, 1024], got " + std::to_string(a.threads));
-  if (a.mlp_batch < 1 || a.mlp_batch > 100000)
-    throw std::invalid_argument("--mlp-batch must be in [1, 100000], got " + std::to_string(a.mlp_batch));
-  if (a.cnn_batch < 1 || a.cnn_batch > 100000)
-    throw std::invalid_argument("--cnn-batch must be in [1, 100000], got " + std::to_string(a.cnn_batch));
-  if (!(a.zo_step > 0) || !std::isfinite(a.zo_step))
-    throw std::invalid_argument("--zo-step must be finite and > 0, got " + fmt::format("{}", a.zo_step));
-  for (double s : a.spans)
-    if (!(s >= 0) || !std::isfinite(s)) throw std::invalid_argument("--spans must be finite and >= 0, got " + fmt::format("{}", s));
-  for (auto p : a.particles)
-    if (p < 1 || p > 100000) throw std::invalid_argument("--particles must be in [1, 100000], got " + std::to_string(p));
-  for (auto i : a.iterations)
-    if (i < 1 || i > 100000) throw std::invalid_argument("--iterations must be in [1, 100000], got " + std::to_string(i));
-  for (auto e : a.mlp_epochs)
-    if (e < 0 || e > 100000) throw std::invalid_argument("--mlp-epochs must be in [0, 100000], got " + std::to_string(e));
-  for (auto s : a.cnn_steps)
-    if (s < 0 || s > 1000000) throw std::invalid_argument("--cnn-steps must be in [0, 1000000], got " + std::to_string(s));
-
+  // ranges: checked by the options' validators (add_fidelity_command)
   if (given("--seeds")) o.seeds = a.seeds;
   o.first_seed = static_cast<uint64_t>(a.first_seed);
   if (auto l = split_list(a.losses); !l.empty() && !(l.size() == 1 && l[0] == "all")) o.losses = l;
@@ -71,11 +53,11 @@ void run(const FidelityArgs& a, CLI::App& cmd) {
   if (auto v = split_list(a.presets); !v.empty()) o.presets = v;
   if (auto v = split_list(a.starts); !v.empty()) o.starts = v;
   if (auto v = split_list(a.grad_scales); !v.empty()) o.grad_scales = v;
-  if (!a.spans.empty()) o.spans = a.spans;
-  if (!a.particles.empty()) o.particles = a.particles;
-  if (!a.iterations.empty()) o.iterations = a.iterations;
-  if (!a.mlp_epochs.empty()) o.mlp_epochs = a.mlp_epochs;
-  if (!a.cnn_steps.empty()) o.cnn_steps = a.cnn_steps;
+  if (!a.spans.empty()) o.spans = list_values<double>(a.spans);
+  if (!a.particles.empty()) o.particles = list_values<int64_t>(a.particles);
+  if (!a.iterations.empty()) o.iterations = list_values<int64_t>(a.iterations);
+  if (!a.mlp_epochs.empty()) o.mlp_epochs = list_values<int64_t>(a.mlp_epochs);
+  if (!a.cnn_steps.empty()) o.cnn_steps = list_values<int64_t>(a.cnn_steps);
   o.mlp_batch = a.mlp_batch;
   o.cnn_batch = a.cnn_batch;
   o.zo_step = a.zo_step;
@@ -114,19 +96,24 @@ void add_fidelity_command(CLI::App& app) {
   cmd->add_option("--sources", args->sources, "comma list (default both): mlp (MLP on a UCI set), cnn (CNN on Fashion-MNIST)");
   cmd->add_option("--presets", args->presets, "swarm presets to measure (default paper,reference,search)");
   cmd->add_option("--starts", args->starts, "swarm starts (default targets,output)");
-  cmd->add_option("--spans", args->spans, "start spans, 0 = the preset's (default 0,0.1,1)")->delimiter(',');
-  cmd->add_option("--particles", args->particles, "particle counts (default 10,40)")->delimiter(',');
-  cmd->add_option("--iterations", args->iterations, "iterations per batch (default 5,40)")->delimiter(',');
+  cmd->add_option("--spans", args->spans, "start spans, 0 = the preset's (default 0,0.1,1)")
+      ->check(ListOf(Number(0, 1e6)));
+  cmd->add_option("--particles", args->particles, "particle counts (default 10,40)")->check(ListOf(Integer(1, 100000)));
+  cmd->add_option("--iterations", args->iterations, "iterations per batch (default 5,40)")->check(ListOf(Integer(1, 100000)));
   cmd->add_option("--grad-scales", args->grad_scales, "backward scales (default swarm,unit,row-clip)");
-  cmd->add_option("--zo-step", args->zo_step, "SPSA c and Gaussian sigma")->capture_default_str();
+  cmd->add_option("--zo-step", args->zo_step, "SPSA c and Gaussian sigma")->check(Positive(1e6))->capture_default_str();
   cmd->add_option("--uci-set", args->uci_set, "UCI registry key for the MLP")->capture_default_str();
-  cmd->add_option("--mlp-batch", args->mlp_batch, "rows in the MLP's probe batch")->capture_default_str();
-  cmd->add_option("--mlp-epochs", args->mlp_epochs, "MLP snapshots, epochs of Adam (default 0,10,50)")->delimiter(',');
-  cmd->add_option("--cnn-batch", args->cnn_batch, "images in the CNN's probe batch")->capture_default_str();
-  cmd->add_option("--cnn-steps", args->cnn_steps, "CNN snapshots, Adam steps (default 0,300)")->delimiter(',');
+  cmd->add_option("--mlp-batch", args->mlp_batch, "rows in the MLP's probe batch")->check(Integer(1, 100000))->capture_default_str();
+  cmd->add_option("--mlp-epochs", args->mlp_epochs, "MLP snapshots, epochs of Adam (default 0,10,50)")
+      ->check(ListOf(Integer(0, 100000)));
+  cmd->add_option("--cnn-batch", args->cnn_batch, "images in the CNN's probe batch")->check(Integer(1, 100000))->capture_default_str();
+  cmd->add_option("--cnn-steps", args->cnn_steps, "CNN snapshots, Adam steps (default 0,300)")
+      ->check(ListOf(Integer(0, 1000000)));
   cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
   cmd->add_option("--images-dir", args->images_dir, "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)");
-  cmd->add_option("--threads", args->threads, "worker threads over the swarm grid (0: all cores)")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "worker threads over the swarm grid (0: all cores; at most 4x the cores)")
+      ->check(Threads())
+      ->capture_default_str();
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar");
   cmd->callback([args, cmd] { run(*args, *cmd); });
 }

@@ -173,25 +173,47 @@ void add_functions_command(CLI::App& app) {
       "functions", "Reproduce the AdaSwarm paper's Tables I-III (GD / SGD-momentum vs emulated GD) and Fig. 1 data");
   cmd->add_option("--table", args->table, "1, 2, 3, all or none")->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed of the swarms and of the random starts")->check(Seed())->capture_default_str();
-  cmd->add_option("--runs", args->runs, "random starts per function (0: only the fixed start)")->capture_default_str();
+  cmd->add_option("--runs", args->runs, "random starts per function (0: only the fixed start)")
+      ->check(Integer(0, 100000))
+      ->capture_default_str();
   cmd->add_option("--csv-dir", args->csv_dir, "write every run to DIR/table{1,2,3}.csv");
   cmd->add_option("--fig1", args->fig1, "write Fig. 1 data (x, true and approximate gradient) to FILE.csv");
-  cmd->add_option("--fig1-points", args->fig1_points, "x values per function in the Fig. 1 data")->capture_default_str();
-  cmd->add_option("--eta", args->eta, "eta (learning rate and the eta of ghat)")->capture_default_str();
-  cmd->add_option("--c1", args->c1, "cognitive coefficient")->capture_default_str();
-  cmd->add_option("--c2", args->c2, "social coefficient")->capture_default_str();
-  cmd->add_option("--beta", args->beta, "EMPSO momentum and the SGD momentum")->capture_default_str();
-  cmd->add_option("--particles", args->particles, "particles per gradient estimate")->capture_default_str();
+  cmd->add_option("--fig1-points", args->fig1_points, "x values per function in the Fig. 1 data")
+      ->check(Integer(2, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--eta", args->eta, "eta (learning rate and the eta of ghat)")
+      ->check(Positive(1e6))
+      ->capture_default_str();
+  cmd->add_option("--c1", args->c1, "cognitive coefficient")->check(Number(0, 1e6))->capture_default_str();
+  cmd->add_option("--c2", args->c2, "social coefficient")->check(Number(0, 1e6))->capture_default_str();
+  cmd->add_option("--beta", args->beta, "EMPSO momentum and the SGD momentum")
+      ->check(Number(0, 1, false, true))
+      ->capture_default_str();
+  cmd->add_option("--particles", args->particles, "particles per gradient estimate")
+      ->check(Integer(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--swarm-iterations", args->swarm_iterations, "swarm iterations per gradient estimate")
+      ->check(Integer(1, 100000))
       ->capture_default_str();
   cmd->add_option("--radius", args->radius, "particles start uniform in [x - radius, x + radius]")
+      ->check(Positive(1e6))
       ->capture_default_str();
-  cmd->add_option("--tolerance", args->tolerance, "stop when |x_(t+1) - x_t| < tolerance ...")->capture_default_str();
-  cmd->add_option("--patience", args->patience, "... for this many consecutive updates")->capture_default_str();
-  cmd->add_option("--max-iterations", args->max_iterations, "at most this many updates")->capture_default_str();
+  cmd->add_option("--tolerance", args->tolerance, "stop when |x_(t+1) - x_t| < tolerance ...")
+      ->check(Number(0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--patience", args->patience, "... for this many consecutive updates")
+      ->check(Integer(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-iterations", args->max_iterations, "at most this many updates")
+      ->check(Integer(1, 10000000))
+      ->capture_default_str();
   cmd->add_flag("--no-project", args->no_project, "do not project iterates onto the search interval");
-  cmd->add_option("--hit-tolerance", args->hit_tol, "a run hits when |f(x_T) - f*| <= this")->capture_default_str();
-  cmd->add_option("--grid", args->grid, "grid points for the true optimum")->capture_default_str();
+  cmd->add_option("--hit-tolerance", args->hit_tol, "a run hits when |f(x_T) - f*| <= this")
+      ->check(Number(0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--grid", args->grid, "grid points for the true optimum")
+      ->check(Integer(2, 100000000))
+      ->capture_default_str();
   cmd->callback([args] { run_functions(*args); });
 }
 

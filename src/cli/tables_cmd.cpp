@@ -65,24 +65,7 @@ void check_options(const TablesArgs& a, CLI::App& cmd) {
     for (const char* o : {"--label-column", "--name", "--categorical", "--drop", "--header", "--no-header",
                           "--delimiter"})
       if (given(o)) throw std::invalid_argument(std::string(o) + " only applies with --csv FILE");
-  if (given("--lr") && (!std::isfinite(a.lr) || a.lr <= 0))
-    throw std::invalid_argument(fmt::format("--lr must be a finite number > 0, got {}", a.lr));
-  if (!(a.test_fraction > 0 && a.test_fraction < 1))
-    throw std::invalid_argument(fmt::format("--test-fraction must be in (0, 1), got {}", a.test_fraction));
-  if (a.seeds < 1) throw std::invalid_argument(fmt::format("--seeds must be at least 1, got {}", a.seeds));
-  if (a.first_seed < 0) throw std::invalid_argument(fmt::format("--first-seed must be >= 0, got {}", a.first_seed));
-  if (a.epochs < 1) throw std::invalid_argument(fmt::format("--epochs must be at least 1, got {}", a.epochs));
-  if (a.batch_size < 1) throw std::invalid_argument(fmt::format("--batch-size must be at least 1, got {}", a.batch_size));
-  const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
-  if (a.jobs < 0) throw std::invalid_argument(fmt::format("--jobs must be >= 0 (0: all cores), got {}", a.jobs));
-  if (a.jobs > 4 * cores)
-    throw std::invalid_argument(
-        fmt::format("--jobs {}: more than 4x the {} core(s) here; give at most {}", a.jobs, cores, 4 * cores));
-  auto no_duplicates = [](const std::vector<std::string>& items, const char* option) {
-    std::set<std::string> seen;
-    for (const auto& i : items)
-      if (!seen.insert(i).second) throw std::invalid_argument(std::string(option) + ": '" + i + "' is given twice");
-  };
+  // numeric ranges: checked by the options' validators (add_tables_command)
   no_duplicates(split_list(a.datasets), "--datasets");
   no_duplicates(split_list(a.losses), "--loss");
   no_duplicates(split_list(a.optimizers), "--optimizers");
@@ -191,13 +174,16 @@ void add_tables_command(CLI::App& app) {
                   "heart, haberman, wine, car, liver, abalone, titanic, pima, mushroom");
   cmd->add_option("--optimizers", args->optimizers,
                   "comma list (default all 9): sgd, sgd-swarm, adagrad, adadelta, rmsprop, amsgrad, adam, adaswarm, adam-ideal");
-  cmd->add_option("--seeds", args->seeds, "seeds per (table, data set, optimizer)")->check(Integer(1))->capture_default_str();
+  cmd->add_option("--seeds", args->seeds, "seeds per (table, data set, optimizer)")->check(Integer(1, 1000))->capture_default_str();
   cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->check(Integer(0))->capture_default_str();
-  cmd->add_option("--epochs", args->epochs, "training epochs")->check(Integer(1))->capture_default_str();
-  cmd->add_option("--batch-size", args->batch_size, "mini-batch size (more than the rows: one batch)")->check(Integer(1))->capture_default_str();
-  cmd->add_option("--lr", args->lr, "one learning rate for every optimizer (default: each optimizer's PyTorch default)");
-  cmd->add_option("--test-fraction", args->test_fraction, "held-out share per class")->capture_default_str();
-  cmd->add_option("--activation", args->activation, "hidden activation: relu or sigmoid")->capture_default_str();
+  cmd->add_option("--epochs", args->epochs, "training epochs")->check(Integer(1, 1000000))->capture_default_str();
+  cmd->add_option("--batch-size", args->batch_size, "mini-batch size (more than the rows: one batch)")->check(Integer(1, 1000000000))->capture_default_str();
+  cmd->add_option("--lr", args->lr, "one learning rate for every optimizer (default: each optimizer's PyTorch default)")
+      ->check(Positive(1e6));
+  cmd->add_option("--test-fraction", args->test_fraction, "held-out share per class")->check(Number(0, 1, true, true))->capture_default_str();
+  cmd->add_option("--activation", args->activation, "hidden activation: relu, sigmoid, tanh, softmax or none (also: identity, linear)")
+      ->check(CLI::IsMember({"relu", "sigmoid", "tanh", "softmax", "none", "identity", "linear"}))
+      ->capture_default_str();
   cmd->add_option("--jobs,-j", args->jobs, "parallel runs (default: all cores; one intra-op thread each)")->check(Threads());
   cmd->add_option("--out", args->out, "output folder: runs.jsonl, tables.txt, tables.csv, tables.json")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
@@ -208,6 +194,7 @@ void add_tables_command(CLI::App& app) {
   cmd->add_flag("--no-standardize", args->no_standardize, "train on unscaled features");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bar");
   cmd->add_option("--stop-after", args->stop_after, "stop after N new runs (simulates an interruption)")
+      ->check(Integer(0))
       ->group("");  // hidden: tests use it
   cmd->add_option("--csv", args->csv, "your own CSV file instead of the UCI sets");
   cmd->add_option("--label-column", args->label_column, "with --csv: label column, 0-based index or header name");

@@ -33,7 +33,7 @@ std::string resume_command(const ex::TrainConfig& c) {
   if (c.train_limit) cmd += fmt::format(" --train-limit {}", c.train_limit);
   if (c.test_limit) cmd += fmt::format(" --test-limit {}", c.test_limit);
   if (c.holdout) cmd += fmt::format(" --holdout {}", c.holdout);
-  if (c.augment >= 0) cmd += c.augment ? " --augment" : " --no-augment";
+  if (c.augment >= 0) cmd += c.augment ? " --augment on" : " --augment off";
   if (c.model == "mlp") cmd += fmt::format(" --mlp-hidden {}", c.mlp_hidden);
   if (c.device != "cpu") cmd += " --device " + c.device;
   if (c.threads) cmd += fmt::format(" --threads {}", c.threads);
@@ -67,14 +67,16 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"paper", "reference"}))
       ->capture_default_str();
   cmd->add_option("--epochs", cfg->epochs, "epochs in total (a resumed run continues up to this)")
-      ->check(Integer(1))
+      ->check(Integer(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--batch-size", cfg->batch_size, "images per batch (more than the training images: one batch)")
-      ->check(Integer(1))
+      ->check(Integer(1, 1000000000))
       ->capture_default_str();
-  cmd->add_option("--lr", cfg->lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--momentum", cfg->momentum, "sgd / emulated-sgd / rmsprop momentum")->capture_default_str();
-  cmd->add_option("--weight-decay", cfg->weight_decay)->capture_default_str();
+  cmd->add_option("--lr", cfg->lr, "learning rate")->check(Positive(1e6))->capture_default_str();
+  cmd->add_option("--momentum", cfg->momentum, "sgd / emulated-sgd / rmsprop momentum")
+      ->check(Number(0, 1, false, true))
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", cfg->weight_decay, "L2 penalty")->check(Number(0, 1e6))->capture_default_str();
   cmd->add_option("--seed", cfg->seed)->check(Seed())->capture_default_str();
   cmd->add_option("--device", cfg->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--threads", cfg->threads, "intra-op threads (0: LibTorch's default; at most 4x the cores)")
@@ -86,20 +88,22 @@ void add_train_command(CLI::App& app) {
                 "replace an existing --checkpoint DIR/checkpoint.pt (without it, or --resume, it is refused)");
   cmd->add_option("--log", cfg->log_path, "JSON-lines log, one record per epoch (appended)");
   cmd->add_option("--train-limit", cfg->train_limit, "use the first N training records only (0: all)")
-      ->check(Integer(0));
+      ->check(Integer(0, 1000000000));
   cmd->add_option("--test-limit", cfg->test_limit, "use the first N test records only (0: all)")
-      ->check(Integer(0));
+      ->check(Integer(0, 1000000000));
   cmd->add_option("--holdout", cfg->holdout,
                   "when the directory has no test file, test on the last N training records")
-      ->check(Integer(0));
+      ->check(Integer(0, 1000000000));
   cmd->add_option("--augment", *aug, "default (CIFAR: crop 4 + flip; MNIST: none) | on | off")
       ->check(CLI::IsMember({"default", "on", "off"}))
       ->capture_default_str();
-  cmd->add_option("--mlp-hidden", cfg->mlp_hidden, "hidden units of --model mlp")->capture_default_str();
+  cmd->add_option("--mlp-hidden", cfg->mlp_hidden, "hidden units of --model mlp")
+      ->check(Integer(1, 65536))
+      ->capture_default_str();
   cmd->add_option("--dist-timeout", cfg->dist_timeout,
                   "data-parallel ranks (launched with RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT, e.g. by "
                   "scripts/launch-local.sh): seconds a rank waits for the others before stopping with an error")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive(86400))
       ->capture_default_str();
   cmd->add_option("--progress", *progress, "progress bar: auto (when stderr is a terminal) | on | off")
       ->check(CLI::IsMember({"auto", "on", "off"}))

@@ -2,6 +2,7 @@
 // section 10, docs/usecases.md). Flags in, one library call out.
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -27,9 +28,8 @@ struct UsecasesArgs {
 void run(const UsecasesArgs& a, CLI::App& cmd) {
   namespace uc = adaswarm::experiments::usecases;
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  if (cmd.count("--jobs") && (a.jobs < 1 || a.jobs > static_cast<int>(hw)))
-    throw std::invalid_argument("--jobs must be in [1, " + std::to_string(hw) + "] (the cores), got " +
-                                std::to_string(a.jobs));
+  no_duplicates(split_list(a.tasks), "--tasks");
+  no_duplicates(split_list(a.arms), "--arms");
   if (a.resume && a.overwrite) throw std::invalid_argument("--resume and --overwrite exclude each other");
   if (a.kernels && a.tensor_losses) throw std::invalid_argument("--kernels and --tensor-losses exclude each other");
   uc::UsecasesConfig cfg;
@@ -87,7 +87,8 @@ void add_usecases_command(CLI::App& app) {
                   "spsa, ideal");
   cmd->add_option("--seeds", args->seeds, "seeds per (task, arm), paired; a win needs >= 5")->check(Integer(1, 1000))->capture_default_str();
   cmd->add_option("--first-seed", args->first_seed, "seeds are first-seed .. first-seed + seeds - 1")->check(Integer(0))->capture_default_str();
-  cmd->add_option("--jobs,-j", args->jobs, "parallel runs, 1 .. the cores (default: all cores; one intra-op thread each)");
+  cmd->add_option("--jobs,-j", args->jobs, "parallel runs, 1 .. the cores (default: all cores; one intra-op thread each)")
+      ->check(Integer(1, cores()));
   cmd->add_option("--out", args->out, "output folder: runs.jsonl, usecases.{txt,csv,json}, fields/")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder holding uci/ (default: the shipped data)");
   cmd->add_flag("--quick", args->quick, "2 seeds (unless --seeds) and half the epochs: the smoke run");
@@ -100,7 +101,9 @@ void add_usecases_command(CLI::App& app) {
                 "(the default): slower steps, other float rounding");
   // The default since kernels covered every task; kept so that older command lines run.
   cmd->add_flag("--kernels", args->kernels, "swarm arms use the kernel forms (the default)")->group("");
-  cmd->add_option("--stop-after", args->stop_after, "stop after N new runs (simulates an interruption)")->group("");
+  cmd->add_option("--stop-after", args->stop_after, "stop after N new runs (simulates an interruption)")
+      ->check(Integer(0))
+      ->group("");
   cmd->callback([args, cmd] { run(*args, *cmd); });
 }
 

@@ -55,7 +55,7 @@ std::vector<KeptLine> open_numbered(const std::string& path, const std::string& 
     const std::string theirs = is_string ? j["fingerprint"].get<std::string>() : has ? j["fingerprint"].dump() : "";
     if (!is_string || theirs != fingerprint)
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": written with other settings (" + theirs +
-                               ") than this run (" + fingerprint + "); drop --resume or choose another --out");
+                               ") than this run (" + fingerprint + "); pass --overwrite to start over, or choose another --out");
     kept.push_back({lineno, line});
   }
   write_file_atomic(path, text);  // without a torn last line: appends start on a fresh line
@@ -76,7 +76,7 @@ void read_runs_file(const std::string& path, const std::string& fingerprint, boo
       read(l.text);
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format(
-          "{}:{}: a finished run's record is malformed ({}); correct or delete that line, or drop --resume", path,
+          "{}:{}: a finished run's record is malformed ({}); correct or delete that line, or pass --overwrite to start over", path,
           l.number, json_message(e)));
     }
   }
