@@ -140,3 +140,58 @@ TEST(AdaSwarm, RejectsInvalidOptions) {
     EXPECT_NE(std::string(e.what()).find("betas"), std::string::npos);
   }
 }
+
+namespace {
+template <typename F>
+void expect_invalid_with(F&& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing '" << part << "'";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+// Found by the 2026-12-03 API audit: LibTorch broadcast a [1] gradient over a
+// [3] parameter silently, stopped on an internal assert for a double gradient
+// of a float parameter, and dropped a complex parameter's imaginary part.
+TEST(AdaSwarm, GradientsOfAnotherShapeDtypeOrAComplexParameterAreRefused) {
+  auto p = torch::ones({3}, torch::requires_grad());
+  AdaSwarm opt({p}, AdaSwarmOptions(0.1));
+  p.mutable_grad() = torch::ones({1});
+  expect_invalid_with([&] { opt.step(); }, "it must have the parameter's shape, dtype and device");
+  p.mutable_grad() = torch::ones({3}, torch::kDouble);
+  expect_invalid_with([&] { opt.step(); }, "has a gradient [3] (Double");
+  EXPECT_TRUE(torch::equal(p.detach(), torch::ones({3})));  // nothing stepped
+  p.mutable_grad() = torch::ones({3});
+  opt.step();  // the control: a matching gradient steps
+  EXPECT_FALSE(torch::equal(p.detach(), torch::ones({3})));
+  auto z = torch::ones({3}, torch::kComplexFloat).requires_grad_(true);
+  AdaSwarm copt({z}, AdaSwarmOptions(0.1));
+  z.mutable_grad() = torch::ones({3}, torch::kComplexFloat);
+  expect_invalid_with([&] { copt.step(); }, "real floating-point parameters only");
+}
+
+TEST(AdaSwarm, LoadRefusesMomentsOfAnotherDtype) {
+  auto pd = torch::ones({3}, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
+  AdaSwarm src({pd}, AdaSwarmOptions(0.1));
+  pd.mutable_grad() = torch::ones({3}, torch::kDouble);
+  src.step();
+  std::stringstream buf;
+  {
+    torch::serialize::OutputArchive out;
+    src.save(out);
+    out.save_to(buf);
+  }
+  auto pf = torch::ones({3}, torch::requires_grad());
+  AdaSwarm dst({pf}, AdaSwarmOptions(0.1));
+  torch::serialize::InputArchive in;
+  in.load_from(buf);
+  try {
+    dst.load(in);
+    ADD_FAILURE() << "a double state loaded into a float parameter";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("another shape or dtype"), std::string::npos) << e.what();
+  }
+}

@@ -376,3 +376,13 @@ TEST(PgsoFunctions, BadInputIsRejectedWithTheName) {
   std::vector<double> x(4), out(1);
   EXPECT_THROW(f.evaluate(x.data(), 1, 4, out.data()), std::invalid_argument);
 }
+
+// Found by the 2026-12-03 API audit: a short point was read past its end, and
+// rotated forms of huge dimensions reached the allocator.
+TEST(Functions, PointsOfAnotherDimensionAndAbsurdDimensionsAreRefused) {
+  const Function f("sphere", 3);
+  EXPECT_THROW(f(std::vector<double>{1.0}), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(f(std::vector<double>{1.0, 2.0, 2.0}), 9.0);  // the control
+  EXPECT_THROW(Function("sphere", Function::kMaxDim + 1), std::invalid_argument);
+  EXPECT_THROW(Function("rotated_sphere", Function::kMaxRotatedDim + 1), std::invalid_argument);
+}

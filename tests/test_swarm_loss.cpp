@@ -312,6 +312,13 @@ TEST(SwarmLoss, RefusesWhatItWouldOtherwiseComputeWrongly) {
     SwarmLoss(paper(LossKind::MSE).ideal_limit(true),
               CustomLossFn([](const at::Tensor& p, const at::Tensor&) { return (p + 5).pow(2); }));
   }, "ideal_limit needs a built-in loss");
+  // Enumerations from a cast integer (C++ callers can make them).
+  expect_refused([&] { SwarmLoss{paper(LossKind::MSE).reduction(static_cast<Reduction>(7))}; }, "reduction is not one of");
+  expect_refused([&] { SwarmLoss{paper(static_cast<LossKind>(99))}; }, "loss is not one of");
+  expect_refused([&] { SwarmLoss{paper(LossKind::MSE).grad_scale(static_cast<GradScale>(42))}; }, "grad_scale is not one of");
+  auto variant = paper(LossKind::MSE);
+  variant.swarm().variant(static_cast<swarm::Variant>(9));
+  expect_refused([&] { SwarmLoss{variant}; }, "variant is not one of");
   // NaN stopping rules would switch themselves off.
   auto tol = paper(LossKind::MSE);
   tol.swarm().tolerance(std::nan(""));

@@ -7,6 +7,7 @@
 // seed (the reference code redraws o at every call; here it never changes).
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,14 +24,22 @@ class Function {
   /// `name`: a base name (see base_names()), or "rotated_<base>", or
   /// "shifted_rotated_<base>". The rotation and shift are drawn from
   /// (instance_seed, base name, dim), so they are fixed for a given triple.
-  /// Throws std::invalid_argument naming the function for unknown names or dim < 1.
+  /// Throws std::invalid_argument naming the function for unknown names, dim < 1,
+  /// dim > kMaxDim, or (rotated forms, which hold a dim x dim matrix) dim > kMaxRotatedDim.
   Function(const std::string& name, int64_t dim, uint64_t instance_seed = 20210501);
+  static constexpr int64_t kMaxDim = int64_t{1} << 20;
+  static constexpr int64_t kMaxRotatedDim = 8192;  // a 512 MiB rotation matrix
 
   /// Batched evaluation; D must equal dim() (throws otherwise).
   void evaluate(const double* X, int64_t P, int64_t D, double* out) const;
   /// One point (dim() values).
   double operator()(const double* x) const;
-  double operator()(const std::vector<double>& x) const { return (*this)(x.data()); }
+  double operator()(const std::vector<double>& x) const {
+    if (static_cast<int64_t>(x.size()) != dim_)
+      throw std::invalid_argument("benchmark function '" + name_ + "': a point of " + std::to_string(x.size()) +
+                                  " coordinates, the dimension is " + std::to_string(dim_));
+    return (*this)(x.data());
+  }
 
   const std::string& name() const { return name_; }
   const std::string& base() const { return base_; }

@@ -149,6 +149,16 @@ SwarmLossOptions SwarmLossOptions::preset(Preset p) {
 
 void SwarmLossOptions::validate() const {
   auto bad = [](const std::string& m) { throw std::invalid_argument("invalid swarm loss option: " + m); };
+  // Enumerations set from a cast integer: each one of its named values.
+  auto in_enum = [&](auto v, int last, const char* name) {
+    const int i = static_cast<int>(v);
+    if (i < 0 || i > last) bad(std::string(name) + " is not one of its values (got " + std::to_string(i) + ")");
+  };
+  in_enum(loss(), static_cast<int>(LossKind::Custom), "loss");
+  in_enum(reduction(), static_cast<int>(Reduction::Sum), "reduction");
+  in_enum(start(), static_cast<int>(SwarmStart::Previous), "start");
+  in_enum(bests(), static_cast<int>(Bests::Element), "bests");
+  in_enum(grad_scale(), static_cast<int>(GradScale::RowClip), "grad_scale");
   if (!(eta() > 0) || !std::isfinite(eta())) bad("eta must be > 0, got " + std::to_string(eta()));
   auto num = [](double v) {
     std::ostringstream os;

@@ -27,9 +27,15 @@ ZerothOrder zeroth_order_from_string(const std::string& s) {
   throw std::invalid_argument("unknown zeroth-order estimator '" + s + "' (spsa, gauss)");
 }
 
+namespace {
+constexpr int64_t kMaxPairs = 1000000;           // 2 million loss evaluations per estimate
+constexpr int64_t kMaxCandidateValues = 1LL << 31;  // 2k x B x C doubles: 16 GiB
+}  // namespace
+
 void ZerothOrderOptions::validate() const {
-  if (pairs() < 1)
-    throw std::invalid_argument("zeroth-order option pairs must be >= 1, got " + std::to_string(pairs()));
+  if (pairs() < 1 || pairs() > kMaxPairs)
+    throw std::invalid_argument("zeroth-order option pairs must be in [1, " + std::to_string(kMaxPairs) + "], got " +
+                                std::to_string(pairs()));
   if (!std::isfinite(step()) || !(step() > 0)) {
     std::ostringstream os;
     os << step();
@@ -85,6 +91,19 @@ ZerothOrderEstimate zeroth_order_gradient(ZerothOrder method, const BatchedLossF
 
   const int64_t k = options.pairs();
   const double c = options.step();
+  if (method != ZerothOrder::SPSA && method != ZerothOrder::Gaussian)
+    throw std::invalid_argument("zeroth-order estimate: the method is not one of its values (got " +
+                                std::to_string(static_cast<int>(method)) + ")");
+  if (k > kMaxCandidateValues / (2 * D))
+    throw std::invalid_argument("zeroth-order estimate: " + std::to_string(k) + " pairs of a " + shape_str(y_in) +
+                                " output are too many candidates (2 x pairs x outputs must stay below 2^31)");
+  // A step below the output's resolution leaves the largest outputs unperturbed:
+  // their slopes would read 0 whatever the loss.
+  const double ymax = y.abs().max().item<double>();
+  if (ymax + c == ymax)
+    throw std::invalid_argument("zeroth-order estimate: the step " + std::to_string(c) +
+                                " is below the resolution of the output (|y| up to " + std::to_string(ymax) +
+                                "): y + step == y; use a larger step");
   std::vector<double> u = directions(method, k, D, options.seed(), options.stream());
   const at::Tensor dirs = at::from_blob(u.data(), {k, D}, at::TensorOptions().dtype(at::kDouble));
   // [2k, B, C]: the k "+" candidates, then the k "-" ones.
@@ -133,7 +152,7 @@ BatchedLossFn batched_loss(LossKind kind, const at::Tensor& target, Reduction re
       if (t.dim() != 1 || t.size(0) != B)
         throw std::invalid_argument("batched_loss: class-index target " + shape_str(t) + " does not match " +
                                     std::to_string(B) + " rows");
-    } else if (t.numel() != B * C) {
+    } else if (!((t.dim() == 2 && t.size(0) == B && t.size(1) == C) || (C == 1 && t.dim() == 1 && t.size(0) == B))) {
       throw std::invalid_argument("batched_loss: target " + shape_str(t) + " does not match candidates [" +
                                   std::to_string(B) + ", " + std::to_string(C) + "]");
     }

@@ -134,6 +134,22 @@ const AdaSwarmOptions& group_options(const torch::optim::OptimizerParamGroup& gr
   check_adam_options(*o, " (param group " + std::to_string(index) + ")");
   return *o;
 }
+/// A parameter Adam can update and a gradient that belongs to it: a real
+/// floating-point tensor, and a gradient of its shape, dtype and device (LibTorch
+/// would broadcast a [1] gradient silently, drop a complex one's imaginary part,
+/// or stop on an internal assert for another dtype).
+void check_param_and_grad(const at::Tensor& p, const at::Tensor& grad, size_t group) {
+  auto where = [&] { return "AdaSwarm: a parameter " + c10::str(p.sizes()) + " of param group " + std::to_string(group); };
+  if (!at::isFloatingType(p.scalar_type()))
+    throw std::invalid_argument(where() + " is " + c10::toString(p.scalar_type()) +
+                                "; Adam updates real floating-point parameters only");
+  if (grad.is_sparse()) throw std::invalid_argument(where() + " has a sparse gradient; AdaSwarm needs dense ones");
+  if (grad.sizes() != p.sizes() || grad.scalar_type() != p.scalar_type() || grad.device() != p.device())
+    throw std::invalid_argument(where() + " (" + c10::toString(p.scalar_type()) + ", " + p.device().str() +
+                                ") has a gradient " + c10::str(grad.sizes()) + " (" +
+                                c10::toString(grad.scalar_type()) + ", " + grad.device().str() +
+                                "): it must have the parameter's shape, dtype and device");
+}
 }  // namespace
 
 AdaSwarm::AdaSwarm(std::vector<torch::optim::OptimizerParamGroup> param_groups, AdaSwarmOptions defaults)
@@ -171,7 +187,7 @@ torch::Tensor AdaSwarm::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;  // no gradient (zero_grad(set_to_none), LibTorch 2.x's default): no step
       auto grad = p.grad();
-      TORCH_CHECK(!grad.is_sparse(), "AdaSwarm does not support sparse gradients");
+      check_param_and_grad(p, grad, gi);
       const auto key = state_key(p);
       auto it = state_.find(key);
       if (it == state_.end()) {
@@ -301,12 +317,13 @@ void AdaSwarm::load(torch::serialize::InputArchive& archive) {
       if (it == saved_state.end()) continue;
       auto& ps = static_cast<AdaSwarmParamState&>(*it->second);
       auto fits = [&](const at::Tensor& m) {
-        return !m.defined() || (m.sizes() == params[pi].sizes() && util::storage_covers(m));
+        return !m.defined() || (m.sizes() == params[pi].sizes() && m.scalar_type() == params[pi].scalar_type() &&
+                                util::storage_covers(m));
       };
       if (!ps.exp_avg().defined() || !ps.exp_avg_sq().defined() || !fits(ps.exp_avg()) ||
           !fits(ps.exp_avg_sq()) || !fits(ps.max_exp_avg_sq()) || ps.step() < 0)
         throw std::runtime_error("AdaSwarm state: parameter " + std::to_string(pi) + " of group " +
-                                 std::to_string(gi) + " has moments of another shape than the parameter (or truncated data) " +
+                                 std::to_string(gi) + " has moments of another shape or dtype than the parameter (or truncated data) " +
                                  c10::str(params[pi].sizes()) + " (a file of another model?)");
       state[state_key(params[pi])] = std::move(it->second);
     }

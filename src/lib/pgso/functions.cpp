@@ -478,7 +478,9 @@ std::vector<double> random_orthogonal(int64_t dim, uint64_t seed) {
 }
 
 Function::Function(const std::string& name, int64_t dim, uint64_t instance_seed) : name_(name), dim_(dim) {
-  if (dim < 1) throw std::invalid_argument("benchmark function '" + name + "': dimension must be >= 1");
+  if (dim < 1 || dim > kMaxDim)
+    throw std::invalid_argument("benchmark function '" + name + "': dimension must be in [1, " +
+                                std::to_string(kMaxDim) + "], got " + std::to_string(dim));
   std::string base = name;
   if (base.rfind("shifted_rotated_", 0) == 0) {
     transform_ = Transform::ShiftedRotated;
@@ -507,6 +509,10 @@ Function::Function(const std::string& name, int64_t dim, uint64_t instance_seed)
     if (base_ == "rastrigin") lower_ = -5.12, upper_ = 5.12;
     if (base_ == "ackley") lower_ = -10, upper_ = 10;
   }
+  if (transform_ != Transform::None && dim > kMaxRotatedDim)
+    throw std::invalid_argument("benchmark function '" + name + "': the rotated forms hold a dim x dim matrix; " +
+                                "dimension must be <= " + std::to_string(kMaxRotatedDim) + ", got " +
+                                std::to_string(dim));
   if (transform_ != Transform::None) {
     const uint64_t s = instance_seed ^ name_hash(base_) ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(dim));
     rotation_ = random_orthogonal(dim, s);

@@ -44,6 +44,8 @@ void check_common(const std::string& algo, int64_t dim, const std::vector<double
     if (!(l < h))
       bad(algo, "lower bound must be < upper bound (coordinate " + std::to_string(d) + ": " + std::to_string(l) +
                     " >= " + std::to_string(h) + ")");
+    if (!std::isfinite(h - l))  // e.g. [-1e308, 1e308]: the span (and every velocity) would be inf
+      bad(algo, "the box's width upper - lower must be finite (coordinate " + std::to_string(d) + ")");
   }
   if (log_every < 0) bad(algo, "log_every must be >= 0");
 }
@@ -91,6 +93,8 @@ void validate(const GsoOptions& o, int64_t dim) {
   if (o.particles() < 1) bad("gso", "particles must be >= 1, got " + std::to_string(o.particles()));
   if (o.epochs() < 1) bad("gso", "epochs must be >= 1, got " + std::to_string(o.epochs()));
   if (o.level1_iterations() < 0 || o.level2_iterations() < 0) bad("gso", "iterations must be >= 0");
+  if (!(o.random_low() >= -1 && o.random_low() < 1))
+    bad("gso", "random_low must be in [-1, 1), got " + std::to_string(o.random_low()));
 }
 
 void validate(const PgsoOptions& o, int64_t dim) {
@@ -102,7 +106,9 @@ void validate(const PgsoOptions& o, int64_t dim) {
   if (o.exchange_iteration() < -1 || o.exchange_iteration() > o.iterations())
     bad("pgso", "exchange_iteration must be in [0, iterations] (or -1: iterations / 2), got " +
                     std::to_string(o.exchange_iteration()));
-  if (o.threads() < 0) bad("pgso", "threads must be >= 0 (0: all cores), got " + std::to_string(o.threads()));
+  if (o.threads() < 0 || o.threads() > 4 * std::max(1, omp_get_num_procs()))
+    bad("pgso", "threads must be in [0, 4 x the cores = " + std::to_string(4 * std::max(1, omp_get_num_procs())) +
+                    "] (0: all cores), got " + std::to_string(o.threads()));
   check_coeffs("pgso", o.inertia(), o.c1(), o.c2());
 }
 
@@ -124,6 +130,8 @@ TorchThreadsGuard::~TorchThreadsGuard() {
 
 void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int64_t)>& body,
                             bool limit_torch_threads) {
+  if (threads < 0) throw std::invalid_argument("parallel_for_subswarms: threads must be >= 0 (0: all cores)");
+  if (!body) throw std::invalid_argument("parallel_for_subswarms: the body is empty");
   int nt = threads > 0 ? threads : omp_get_num_procs();
   nt = static_cast<int>(std::min<int64_t>(nt, n));
   if (nt <= 1) {
@@ -150,6 +158,7 @@ void parallel_for_subswarms(int64_t n, int threads, const std::function<void(int
 
 Result pso(const Objective& f, int64_t dim, const PsoOptions& o) {
   validate(o, dim);
+  if (!f) bad("pso", "the objective is empty");
   const auto t0 = std::chrono::steady_clock::now();
   Swarm<double> s(pso_swarm_options(o.particles(), o.inertia(), o.c1(), o.c2(), o.lower(), o.upper(), o.seed()), dim);
   s.reset_uniform(0.0);
@@ -173,6 +182,7 @@ Result pso(const Objective& f, int64_t dim, const PsoOptions& o) {
 
 Result gso(const Objective& f, int64_t dim, const GsoOptions& o) {
   validate(o, dim);
+  if (!f) bad("gso", "the objective is empty");
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t M = o.subswarms(), L1 = o.level1_iterations(), L2 = o.level2_iterations();
   // c1..c4 = 2.05 U(0, 1), drawn once per run (the authors' code).
@@ -283,6 +293,7 @@ Result pgso(const Objective& f, int64_t dim, const PgsoOptions& o) {
 
 Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t dim, const PgsoOptions& o) {
   validate(o, dim);
+  if (!stage1 || !stage2) bad("pgso", "the objective is empty");
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t M = o.subswarms(), N = o.particles(), T = o.iterations();
   const int64_t T2 = o.stage2_iterations() < 0 ? T : o.stage2_iterations();

@@ -78,6 +78,11 @@ std::string num(double v) {
 
 void SwarmOptions::validate(int64_t dim) const {
   if (dim < 1) bad_option("dimension must be >= 1, got " + std::to_string(dim));
+  // Enumerations set from a cast integer: each one of its named values.
+  if (static_cast<int>(variant()) < 0 || static_cast<int>(variant()) > static_cast<int>(Variant::REMPSO))
+    bad_option("variant is not one of its values (got " + std::to_string(static_cast<int>(variant())) + ")");
+  if (static_cast<int>(random_mode()) < 0 || static_cast<int>(random_mode()) > static_cast<int>(RandomMode::PerCoordinate))
+    bad_option("random_mode is not one of its values (got " + std::to_string(static_cast<int>(random_mode())) + ")");
   if (particles() < 1 || particles() > std::numeric_limits<int32_t>::max())
     bad_option("particles must be in [1, 2^31), got " + std::to_string(particles()));
   if (iterations() < 0) bad_option("iterations must be >= 0, got " + std::to_string(iterations()));
