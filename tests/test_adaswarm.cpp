@@ -195,3 +195,15 @@ TEST(AdaSwarm, LoadRefusesMomentsOfAnotherDtype) {
     EXPECT_NE(std::string(e.what()).find("another shape or dtype"), std::string::npos) << e.what();
   }
 }
+
+TEST(AdaSwarm, EmptyGroupsAndATensorListedTwiceAreRefused) {
+  auto p = torch::ones({3}, torch::requires_grad());
+  expect_invalid_with([&] { AdaSwarm(std::vector<torch::Tensor>{}, AdaSwarmOptions(0.1)); }, "has no parameters");
+  expect_invalid_with([&] { AdaSwarm({p, p}, AdaSwarmOptions(0.1)); }, "appears twice");
+  // add_param_group is LibTorch's (not virtual): a repeat is refused at the next step, before any update.
+  AdaSwarm opt({p}, AdaSwarmOptions(0.1));
+  opt.add_param_group(torch::optim::OptimizerParamGroup({p}));
+  p.mutable_grad() = torch::ones({3});
+  expect_invalid_with([&] { opt.step(); }, "appears twice");
+  EXPECT_TRUE(torch::equal(p.detach(), torch::ones({3})));
+}

@@ -312,6 +312,13 @@ TEST(SwarmLoss, RefusesWhatItWouldOtherwiseComputeWrongly) {
     SwarmLoss(paper(LossKind::MSE).ideal_limit(true),
               CustomLossFn([](const at::Tensor& p, const at::Tensor&) { return (p + 5).pow(2); }));
   }, "ideal_limit needs a built-in loss");
+  // LibTorch's own checks gave a c10::Error with its backtrace.
+  expect_refused([&] { SwarmLoss(paper(LossKind::BCE))(torch::full({4, 3}, 2.0).requires_grad_(true), torch::zeros({4, 3})); },
+                 "bce needs outputs and targets in [0, 1]");
+  expect_refused([&] { plain_loss(LossKind::Huber, torch::zeros({2, 2}), torch::zeros({2, 2}), Reduction::Mean, -1); },
+                 "delta must be finite and > 0");
+  expect_refused([&] { plain_loss(LossKind::CrossEntropy, torch::zeros({2, 3}), torch::tensor({0, 7}), Reduction::Mean, 1); },
+                 "class index out of range [0, 3)");
   // Enumerations from a cast integer (C++ callers can make them).
   expect_refused([&] { SwarmLoss{paper(LossKind::MSE).reduction(static_cast<Reduction>(7))}; }, "reduction is not one of");
   expect_refused([&] { SwarmLoss{paper(static_cast<LossKind>(99))}; }, "loss is not one of");

@@ -196,8 +196,14 @@ at::Tensor plain_loss(LossKind kind, const at::Tensor& output, const at::Tensor&
                       Reduction reduction = Reduction::Mean, double delta = 1.0);
 
 /// A handle to a swarm loss; copies share state (RNG, warm swarm, diagnostics).
+/// Threads that share it (copies included) take turns: forward, set_center,
+/// set_threads, save and load hold one lock; read diagnostics() on the thread
+/// that made the call.
 class SwarmLoss {
  public:
+  /// Each constructor validates the options (std::invalid_argument naming the
+  /// option). With a callable or a kernel the loss kind becomes Custom whatever
+  /// options.loss() says (the callable or kernel is the loss).
   explicit SwarmLoss(SwarmLossOptions options = SwarmLossOptions());
   SwarmLoss(SwarmLossOptions options, CustomLossFn custom);
   SwarmLoss(SwarmLossOptions options, CustomKernel kernel);

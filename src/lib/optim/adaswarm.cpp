@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <unordered_set>
 #include <stdexcept>
 
 namespace adaswarm::optim {
@@ -134,6 +135,21 @@ const AdaSwarmOptions& group_options(const torch::optim::OptimizerParamGroup& gr
   check_adam_options(*o, " (param group " + std::to_string(index) + ")");
   return *o;
 }
+/// Every group holds parameters, and no tensor is in two places (it would be
+/// stepped twice per step; torch.optim refuses both too). Groups added with
+/// add_param_group (not virtual) are checked at the next step.
+void check_groups(const std::vector<torch::optim::OptimizerParamGroup>& groups) {
+  std::unordered_set<const void*> seen;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    if (groups[gi].params().empty())
+      throw std::invalid_argument("AdaSwarm: param group " + std::to_string(gi) + " has no parameters");
+    for (const auto& p : groups[gi].params())
+      if (!seen.insert(p.unsafeGetTensorImpl()).second)
+        throw std::invalid_argument("AdaSwarm: a parameter " + c10::str(p.sizes()) + " appears twice (param group " +
+                                    std::to_string(gi) + "); each tensor may be in one group, once");
+  }
+}
+
 /// A parameter Adam can update and a gradient that belongs to it: a real
 /// floating-point tensor, and a gradient of its shape, dtype and device (LibTorch
 /// would broadcast a [1] gradient silently, drop a complex one's imaginary part,
@@ -156,6 +172,7 @@ AdaSwarm::AdaSwarm(std::vector<torch::optim::OptimizerParamGroup> param_groups, 
     : Optimizer((check_options(defaults), std::move(param_groups)), std::make_unique<AdaSwarmOptions>(defaults)),
       loss_(defaults.swarm()) {
   for (size_t i = 0; i < param_groups_.size(); ++i) group_options(param_groups_[i], i);
+  check_groups(param_groups_);
 }
 
 AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults)
@@ -165,13 +182,17 @@ AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, 
     : Optimizer((check_options(defaults), std::vector<torch::optim::OptimizerParamGroup>{
                                               torch::optim::OptimizerParamGroup(std::move(params))}),
                 std::make_unique<AdaSwarmOptions>(defaults)),
-      loss_(defaults.swarm(), std::move(custom)) {}
+      loss_(defaults.swarm(), std::move(custom)) {
+  check_groups(param_groups_);
+}
 
 AdaSwarm::AdaSwarm(std::vector<torch::Tensor> params, AdaSwarmOptions defaults, CustomKernel kernel)
     : Optimizer((check_options(defaults), std::vector<torch::optim::OptimizerParamGroup>{
                                               torch::optim::OptimizerParamGroup(std::move(params))}),
                 std::make_unique<AdaSwarmOptions>(defaults)),
-      loss_(defaults.swarm(), std::move(kernel)) {}
+      loss_(defaults.swarm(), std::move(kernel)) {
+  check_groups(param_groups_);
+}
 
 torch::Tensor AdaSwarm::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
@@ -180,6 +201,7 @@ torch::Tensor AdaSwarm::step(LossClosure closure) {
     at::AutoGradMode enable_grad(true);
     loss = closure();
   }
+  check_groups(param_groups_);
   for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
     auto& group = param_groups_[gi];
     const auto& options = group_options(group, gi);
