@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adaswarm/swarm/gradient.h"
+#include "expect_error.h"
 
 using namespace adaswarm::swarm;
 
@@ -26,15 +27,6 @@ double dot(const std::vector<double>& u, const std::vector<double>& v) {
 }
 double cosine(const std::vector<double>& u, const std::vector<double>& v) {
   return dot(u, v) / std::sqrt(dot(u, u) * dot(v, v));
-}
-template <typename F>
-void expect_invalid(F f, const std::string& needle) {
-  try {
-    f();
-    FAIL() << "expected std::invalid_argument mentioning '" << needle << "'";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 }  // namespace
 
@@ -152,19 +144,19 @@ TEST(Gradient, SameSeedIsBitIdentical) {
 TEST(Gradient, InvalidOptionsThrowWithTheOptionNamed) {
   const auto f = quadratic({0.0}, {1.0});
   const std::vector<double> x{1.0};
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().eta(0)); }, "eta");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().eta(-0.1)); }, "eta");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().particles(0)); }, "particles");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().iterations(0)); }, "iterations");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().radius(0)); }, "radius");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().beta(1.0)); }, "beta");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().c1(0).c2(0)); }, "c1 + c2");
-  expect_invalid([&] { approximate_gradient(f, x, GradientOptions().lower({1}).upper({0})); }, "lower bound");
-  expect_invalid([&] { approximate_gradient(f, {}, GradientOptions()); }, "at least one coordinate");
-  expect_invalid([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().learning_rate(0)); }, "learning_rate");
-  expect_invalid([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().max_iterations(0)); }, "max_iterations");
-  expect_invalid([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().tolerance(-1)); }, "tolerance");
-  expect_invalid([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().patience(0)); }, "patience");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().eta(0)); }, "eta");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().eta(-0.1)); }, "eta");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().particles(0)); }, "particles");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().iterations(0)); }, "iterations");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().radius(0)); }, "radius");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().beta(1.0)); }, "beta");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().c1(0).c2(0)); }, "c1 + c2");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, x, GradientOptions().lower({1}).upper({0})); }, "lower bound");
+  adaswarm::testing::expect_error([&] { approximate_gradient(f, {}, GradientOptions()); }, "at least one coordinate");
+  adaswarm::testing::expect_error([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().learning_rate(0)); }, "learning_rate");
+  adaswarm::testing::expect_error([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().max_iterations(0)); }, "max_iterations");
+  adaswarm::testing::expect_error([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().tolerance(-1)); }, "tolerance");
+  adaswarm::testing::expect_error([&] { emulated_gradient_descent(f, x, EmulatedGDOptions().patience(0)); }, "patience");
 }
 
 TEST(Gradient, DomainIsRespected) {

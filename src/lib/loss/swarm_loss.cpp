@@ -39,23 +39,9 @@ at::Tensor hinge_sign(const at::Tensor& t) { return at::where(t > 0, at::ones_li
 
 }  // namespace
 
-at::Tensor plain_loss(LossKind kind, const at::Tensor& y, const at::Tensor& t, Reduction reduction, double delta) {
-  namespace F = torch::nn::functional;
-  using torch::Reduction::Mean;
-  using torch::Reduction::Sum;
+namespace {
+at::Tensor plain_value(LossKind kind, const at::Tensor& y, const at::Tensor& t, Reduction reduction, double delta) {
   const auto red = reduction == Reduction::Mean ? at::Reduction::Mean : at::Reduction::Sum;
-  // LibTorch's own checks would stop with a c10::Error and its backtrace.
-  auto in_unit = [](const at::Tensor& v) {
-    return v.numel() == 0 || (v.min().item<double>() >= 0 && v.max().item<double>() <= 1);
-  };
-  if (kind == LossKind::BCE && !(in_unit(y) && in_unit(t)))
-    throw std::invalid_argument("swarm loss: bce needs outputs and targets in [0, 1] (probabilities; use "
-                                "'bce-logits' for logits)");
-  if ((kind == LossKind::Huber || kind == LossKind::SmoothL1) && !(delta > 0 && std::isfinite(delta)))
-    throw std::invalid_argument("swarm loss: delta must be finite and > 0");
-  if ((kind == LossKind::CrossEntropy || kind == LossKind::Hinge) && is_index_target(t) && t.numel() > 0 &&
-      y.dim() == 2 && (t.min().item<int64_t>() < 0 || t.max().item<int64_t>() >= y.size(1)))
-    throw std::invalid_argument("swarm loss: class index out of range [0, " + std::to_string(y.size(1)) + ")");
   switch (kind) {
     case LossKind::MSE: return at::mse_loss(y, t.to(y.dtype()), red);
     case LossKind::MAE: return at::l1_loss(y, t.to(y.dtype()), red);
@@ -72,6 +58,28 @@ at::Tensor plain_loss(LossKind kind, const at::Tensor& y, const at::Tensor& t, R
     case LossKind::Custom: break;
   }
   throw std::invalid_argument("plain_loss: a custom loss has no built-in value");
+}
+}  // namespace
+
+at::Tensor plain_loss(LossKind kind, const at::Tensor& y, const at::Tensor& t, Reduction reduction, double delta) {
+  if ((kind == LossKind::Huber || kind == LossKind::SmoothL1) && !(delta > 0 && std::isfinite(delta)))
+    throw std::invalid_argument("swarm loss: delta must be finite and > 0");
+  try {
+    return plain_value(kind, y, t, reduction, delta);
+  } catch (const c10::Error&) {
+    // LibTorch checks the inputs itself (no extra pass on the good path); the
+    // causes we know are named here, without its backtrace; others go on as they are.
+    auto in_unit = [](const at::Tensor& v) {
+      return v.numel() == 0 || (v.min().item<double>() >= 0 && v.max().item<double>() <= 1);
+    };
+    if (kind == LossKind::BCE && !in_unit(y))
+      throw std::invalid_argument("swarm loss: bce needs outputs and targets in [0, 1] (probabilities; use "
+                                  "'bce-logits' for logits)");
+    if ((kind == LossKind::CrossEntropy || kind == LossKind::Hinge) && is_index_target(t) && t.numel() > 0 &&
+        y.dim() == 2 && (t.min().item<int64_t>() < 0 || t.max().item<int64_t>() >= y.size(1)))
+      throw std::invalid_argument("swarm loss: class index out of range [0, " + std::to_string(y.size(1)) + ")");
+    throw;
+  }
 }
 
 namespace {
