@@ -156,6 +156,36 @@ CustomKernel unwrap_clones_kernel() {
           },
           true};
 }
+// The same two loops with kernel_math::fused (fused multiply-adds; FMA
+// instructions on the AVX-512 and x86-64-v3 clones), as the use cases' kernels.
+ADASWARM_KERNEL_CLONES void multi_well_fused_loop(const float* x, const float* tp, int64_t n, float* o) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - tp[k];
+    o[k] = 0.1f * r * r + 1.0f - kernel_math::fused::cos(3.0f * r);
+  }
+}
+ADASWARM_KERNEL_CLONES void unwrap_fused_loop(const float* x, const float* f, int64_t n, float* o) {
+#pragma omp simd
+  for (int64_t b = 0; b < n; ++b)
+    o[b] = (1.0f - kernel_math::fused::cos(x[b] * (kFourPi / 1.0f) - f[2 * b])) +
+           (1.0f - kernel_math::fused::cos(x[b] * (kFourPi / 1.2f) - f[2 * b + 1]));
+}
+CustomKernel multi_well_fused_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) multi_well_fused_loop(pos + i * D, tp, D, out + i * D);
+          },
+          true};
+}
+CustomKernel unwrap_fused_kernel() {
+  return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
+            const float* f = ph.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i) unwrap_fused_loop(pos + i * B, f, B, out + i * B);
+          },
+          true};
+}
 CustomKernel unwrap_fast_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
             const float* f = ph.data_ptr<float>();  // [B, 2]
@@ -228,6 +258,8 @@ int main(int argc, char** argv) {
        search_20x40().loss(LossKind::Custom), 9},
       {"mw_clones_row", "custom multi-well kernel_math kernel, ISA clones, per-row",
        search_20x40().loss(LossKind::Custom).bests(Bests::Row), 9},
+      {"mw_fused", "custom multi-well kernel_math::fused kernel, ISA clones, per-element",
+       search_20x40().loss(LossKind::Custom), 16},
       {"mw_tensor", "custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
       {"mw_tensor_row", "custom multi-well tensor callable, per-row",
        search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
@@ -237,6 +269,8 @@ int main(int argc, char** argv) {
       {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
       {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
+      {"unwrap_fused", "unwrap phase loss kernel_math::fused kernel, ISA clones", search_20x40().loss(LossKind::Custom),
+       17},
       {"unwrap_task", "unwrap use case's kernel (registry: ISA clones + NaN fix-up)", search_20x40().loss(LossKind::Custom), 15},
       {"codebook_tensor", "codebook use case, tensor callable", search_20x40().loss(LossKind::Custom), 11},
       {"codebook_kernel", "codebook use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 12},
@@ -277,8 +311,10 @@ int main(int argc, char** argv) {
                    : arm.custom == 13 ? SwarmLoss(arm.options, use_case("simulator").loss)
                    : arm.custom == 14 ? SwarmLoss(arm.options, use_case("simulator").kernel)
                    : arm.custom == 15 ? SwarmLoss(arm.options, use_case("unwrap").kernel)
+                   : arm.custom == 16 ? SwarmLoss(arm.options, multi_well_fused_kernel())
+                   : arm.custom == 17 ? SwarmLoss(arm.options, unwrap_fused_kernel())
                                      : SwarmLoss(arm.options);
-    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 || arm.custom == 15 ? phases
+    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 || arm.custom == 15 || arm.custom == 17 ? phases
                          : arm.custom == 13 || arm.custom == 14              ? effect_state
                                                                              : t;
     sl.set_threads(arm.threads);

@@ -145,10 +145,10 @@ def measure(repeats, rows, cpp):
     cases = (("swarm MSE, per-element bests", mse, t, True, ("mse", "mse_t2")),
              ("swarm MSE, per-row bests", mse, t, False, ("mse_row",)),
              ("swarm multi-well, per-element bests", multi_well, t, True,
-              ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones", "mw_clones_t2")),
+              ("mw_tensor", "mw_kernel", "mw_fast", "mw_clones", "mw_fused", "mw_clones_t2")),
              ("swarm multi-well, per-row bests", multi_well, t, False, ("mw_tensor_row", "mw_fast_row", "mw_clones_row")),
              ("swarm unwrap phase loss", unwrap, phases, True,
-              ("unwrap_tensor", "unwrap_fast", "unwrap_clones", "unwrap_task", "unwrap_task_t2")),
+              ("unwrap_tensor", "unwrap_fast", "unwrap_clones", "unwrap_fused", "unwrap_task", "unwrap_task_t2")),
              ("swarm codebook loss", codebook, t, True, ("codebook_tensor", "codebook_kernel", "codebook_kernel_t2")),
              ("swarm simulator loss", simulator, effect_state, True,
               ("simulator_tensor", "simulator_kernel", "simulator_kernel_t2")))

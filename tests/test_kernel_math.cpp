@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "adaswarm/loss/kernel_math.h"
@@ -74,6 +75,37 @@ TEST(KernelMath, CosAndSinAreWithinTheirStatedErrorOnTheDomain) {
   EXPECT_EQ(km::sin(0.0f), 0.0f);
 }
 
+TEST(KernelMath, FusedCosAndSinAreWithinTheirStatedErrorAndDifferFromTheUnfusedOnes) {
+  double worst_cos = 0.0, worst_sin = 0.0;
+  int64_t differ = 0, n = 0;
+  auto check = [&](float x) {
+    const double xd = x;
+    const float c = km::fused::cos(x), s = km::fused::sin(x);
+    worst_cos = std::max(worst_cos, std::fabs(static_cast<double>(c) - std::cos(xd)));
+    worst_sin = std::max(worst_sin, std::fabs(static_cast<double>(s) - std::sin(xd)));
+    differ += (bits(c) != bits(km::cos(x))) + (bits(s) != bits(km::sin(x)));
+    n += 2;
+  };
+  for (double x = -8192.0; x <= 8192.0; x += 0.00731) check(static_cast<float>(x));
+  for (int k = -5215; k <= 5215; ++k) {
+    const float m = static_cast<float>(k * 1.5707963267948966);
+    for (float x : {m, std::nextafter(m, 1e9f), std::nextafter(m, -1e9f)}) check(x);
+  }
+  for (float x : {8192.0f, -8192.0f, 0.0f, -0.0f, 1e-30f, 0.785398f}) check(x);
+  EXPECT_LE(worst_cos, 1.5e-7);
+  EXPECT_LE(worst_sin, 1.5e-7);
+  EXPECT_EQ(km::fused::cos(0.0f), 1.0f);
+  EXPECT_EQ(km::fused::sin(0.0f), 0.0f);
+  // The fused operations round once where the plain ones round twice: on a
+  // dense grid some last bits differ (if none did, `fused` would not be fused).
+  EXPECT_GT(differ, n / 100) << differ << " of " << n;
+  for (float x : {std::nextafter(8192.0f, 1e9f), -1e30f, std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN()}) {
+    EXPECT_TRUE(std::isnan(km::fused::cos(x))) << x;
+    EXPECT_TRUE(std::isnan(km::fused::sin(x))) << x;
+  }
+}
+
 TEST(KernelMath, CosAndSinAreNaNOutsideTheDomain) {
   for (float x : {std::nextafter(8192.0f, 1e9f), -std::nextafter(8192.0f, 1e9f), 1e30f, -3e38f,
                   std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
@@ -128,10 +160,26 @@ void loop_plain(const float* x, const float* t, int64_t n, float* out) {
     out[k] = 0.1f * r * r + 1.0f - km::cos(3.0f * r) + km::sin(r) * km::round_even(2.5f * x[k]);
   }
 }
+// The same with kernel_math::fused (FMA instructions in the AVX-512 and
+// x86-64-v3 clones, fmaf calls in the baseline one and in loop_fused_plain).
+ADASWARM_KERNEL_CLONES void loop_fused_clones(const float* x, const float* t, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::fused::cos(3.0f * r) + km::fused::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
+void loop_fused_plain(const float* x, const float* t, int64_t n, float* out) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::fused::cos(3.0f * r) + km::fused::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
 }  // namespace
 
 // ADASWARM_KERNEL_CLONES: whichever ISA the loader picks here, the loop gives
-// the baseline's bits (multiply-adds unfused), also in the vector tail.
+// the baseline's bits (the loop's multiply-adds unfused; kernel_math::fused's
+// rounded once, by an FMA instruction or by fmaf), also in the vector tail.
 TEST(KernelMath, KernelClonesGiveTheBaselineBits) {
   std::mt19937 gen(11);
   std::uniform_real_distribution<float> u(-3000.f, 3000.f);
@@ -139,13 +187,12 @@ TEST(KernelMath, KernelClonesGiveTheBaselineBits) {
     std::vector<float> x(n), t(n), a(n), b(n);
     for (int64_t k = 0; k < n; ++k) x[k] = u(gen), t[k] = u(gen) * 0.001f;
     if (n > 3) x[1] = 0.25f, x[2] = -0.0f, x[3] = 1.25f;  // rounding ties and a signed zero
-    loop_clones(x.data(), t.data(), n, a.data());
-    loop_plain(x.data(), t.data(), n, b.data());
-    for (int64_t k = 0; k < n; ++k) {
-      uint32_t ba, bb;
-      std::memcpy(&ba, &a[k], 4);
-      std::memcpy(&bb, &b[k], 4);
-      ASSERT_EQ(ba, bb) << "n " << n << " k " << k << ": " << a[k] << " vs " << b[k];
+    for (auto pair : {std::make_pair(&loop_clones, &loop_plain), std::make_pair(&loop_fused_clones, &loop_fused_plain)}) {
+      pair.first(x.data(), t.data(), n, a.data());
+      pair.second(x.data(), t.data(), n, b.data());
+      for (int64_t k = 0; k < n; ++k)
+        ASSERT_EQ(bits(a[k]), bits(b[k])) << (pair.first == &loop_clones ? "plain" : "fused") << " n " << n << " k "
+                                          << k << ": " << a[k] << " vs " << b[k];
     }
   }
 }

@@ -170,12 +170,13 @@ constexpr double kSurrogateU = 4.5;
 
 // ---- kernel forms (Task::kernel, `usecases --kernels`) ---------------------------
 // The element-wise losses as loops over [P, B, C] floats with kernel_math (the
-// compiler vectorises them). kernel_math::cos is NaN beyond |x| = 8192 (a wildly
+// compiler vectorises them; the cosines are kernel_math::fused's, one FMA per
+// multiply-add on the AVX-512 and x86-64-v3 clones). Its cos is NaN beyond |x| = 8192 (a wildly
 // wrong candidate can get there): the loops report whether they produced a NaN
 // (a sum of v - v in the same pass: 0 unless some v is NaN or infinite; cheaper
 // than OR-ing compares), and only then are such elements recomputed
 // with std::cos, so the kernel is NaN only where the tensor loss is.
-// The fast loops are compiled for AVX-512, AVX2 and the baseline
+// The fast loops are compiled for AVX-512, x86-64-v3 and the baseline
 // (ADASWARM_KERNEL_CLONES: the same bits on every path).
 // The target's floats for a kernel: the tensor's own data when it is float
 // and contiguous (every call of the search, 41 a step at 20 x 40: no LibTorch
@@ -198,7 +199,7 @@ ADASWARM_KERNEL_CLONES bool multiwell_fast(const float* x, const float* tp, int6
 #pragma omp simd reduction(+ : acc)
   for (int64_t j = 0; j < n; ++j) {
     const float r = x[j] - tp[j];
-    const float v = a * r * r + 1.0f - kernel_math::cos(kk * r);
+    const float v = a * r * r + 1.0f - kernel_math::fused::cos(kk * r);
     out[j] = v;
     acc += v - v;
   }
@@ -216,7 +217,7 @@ ADASWARM_KERNEL_CLONES bool two_wavelength_fast(const float* x, const float* f, 
 #pragma omp simd reduction(+ : acc)
   for (int64_t b = 0; b < n; ++b) {
     const float v =
-        (1.0f - kernel_math::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::cos(x[b] * s1 - f[2 * b + 1]));
+        (1.0f - kernel_math::fused::cos(x[b] * s0 - f[2 * b])) + (1.0f - kernel_math::fused::cos(x[b] * s1 - f[2 * b + 1]));
     out[b] = v;
     acc += v - v;
   }
