@@ -239,50 +239,59 @@ int main(int argc, char** argv) {
   const double base = median_seconds(plain, repeats * 5);
   if (tsv) fmt::print("plain\t{:.3f}\n", base * 1e6);
 
+  // Each arm: its key, what it times, the search's options, how its loss is
+  // made (built-in, a tensor callable or a kernel) and the target it gets.
+  using Make = std::function<SwarmLoss(const SwarmLossOptions&)>;
+  const Make builtin = [](const SwarmLossOptions& o) { return SwarmLoss(o); };
+  auto with = [](auto loss) -> Make { return [loss](const SwarmLossOptions& o) { return SwarmLoss(o, loss); }; };
   struct Arm {
     std::string key, name;
     SwarmLossOptions options;
-    int custom;  // 0 built-in, 1 / 2 / 5 / 9 multi-well tensor / kernel / kernel_math / clones, 3 / 4 / 6 step,
-                 // 7 / 8 / 10 unwrap, 11 / 12 codebook tensor / kernel, 13 / 14 simulator tensor / kernel,
-                 // 15 the unwrap use case's own kernel
+    Make make;
+    const torch::Tensor* target;
     int threads = 1;  // SwarmLoss::set_threads (row slices; OpenMP held at this count for the arm)
   };
+  const auto custom = search_20x40().loss(LossKind::Custom);
+  const auto custom_row = search_20x40().loss(LossKind::Custom).bests(Bests::Row);
   std::vector<Arm> arms = {
-      {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), 0},
-      {"mse_row", "swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), 0},
-      {"mw_kernel", "custom multi-well kernel (std::cos), per-element", search_20x40().loss(LossKind::Custom), 2},
-      {"mw_fast", "custom multi-well kernel_math kernel, per-element", search_20x40().loss(LossKind::Custom), 5},
-      {"mw_fast_row", "custom multi-well kernel_math kernel, per-row",
-       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 5},
-      {"mw_clones", "custom multi-well kernel_math kernel, ISA clones, per-element",
-       search_20x40().loss(LossKind::Custom), 9},
-      {"mw_clones_row", "custom multi-well kernel_math kernel, ISA clones, per-row",
-       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 9},
-      {"mw_fused", "custom multi-well kernel_math::fused kernel, ISA clones, per-element",
-       search_20x40().loss(LossKind::Custom), 16},
-      {"mw_tensor", "custom multi-well tensor callable, per-element", search_20x40().loss(LossKind::Custom), 1},
-      {"mw_tensor_row", "custom multi-well tensor callable, per-row",
-       search_20x40().loss(LossKind::Custom).bests(Bests::Row), 1},
-      {"step_kernel", "custom step loss kernel (std::nearbyint), per-element", search_20x40().loss(LossKind::Custom), 4},
-      {"step_fast", "custom step loss kernel_math kernel, per-element", search_20x40().loss(LossKind::Custom), 6},
-      {"step_tensor", "custom step loss tensor callable, per-element", search_20x40().loss(LossKind::Custom), 3},
-      {"unwrap_tensor", "unwrap phase loss tensor callable", search_20x40().loss(LossKind::Custom), 7},
-      {"unwrap_fast", "unwrap phase loss kernel_math kernel", search_20x40().loss(LossKind::Custom), 8},
-      {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", search_20x40().loss(LossKind::Custom), 10},
-      {"unwrap_fused", "unwrap phase loss kernel_math::fused kernel, ISA clones", search_20x40().loss(LossKind::Custom),
-       17},
-      {"unwrap_task", "unwrap use case's kernel (registry: ISA clones + NaN fix-up)", search_20x40().loss(LossKind::Custom), 15},
-      {"codebook_tensor", "codebook use case, tensor callable", search_20x40().loss(LossKind::Custom), 11},
-      {"codebook_kernel", "codebook use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 12},
-      {"simulator_tensor", "simulator use case, tensor callable", search_20x40().loss(LossKind::Custom), 13},
-      {"simulator_kernel", "simulator use case, kernel (ISA clones)", search_20x40().loss(LossKind::Custom), 14},
+      {"mse", "swarm loss MSE, per-element bests (search 20x40)", search_20x40().loss(LossKind::MSE), builtin, &t},
+      {"mse_row", "swarm loss MSE, per-row bests", search_20x40().loss(LossKind::MSE).bests(Bests::Row), builtin, &t},
+      {"mw_kernel", "custom multi-well kernel (std::cos), per-element", custom, with(multi_well_kernel()), &t},
+      {"mw_fast", "custom multi-well kernel_math kernel, per-element", custom, with(multi_well_fast_kernel()), &t},
+      {"mw_fast_row", "custom multi-well kernel_math kernel, per-row", custom_row, with(multi_well_fast_kernel()), &t},
+      {"mw_clones", "custom multi-well kernel_math kernel, ISA clones, per-element", custom,
+       with(multi_well_clones_kernel()), &t},
+      {"mw_clones_row", "custom multi-well kernel_math kernel, ISA clones, per-row", custom_row,
+       with(multi_well_clones_kernel()), &t},
+      {"mw_fused", "custom multi-well kernel_math::fused kernel, ISA clones, per-element", custom,
+       with(multi_well_fused_kernel()), &t},
+      {"mw_tensor", "custom multi-well tensor callable, per-element", custom, with(multi_well()), &t},
+      {"mw_tensor_row", "custom multi-well tensor callable, per-row", custom_row, with(multi_well()), &t},
+      {"step_kernel", "custom step loss kernel (std::nearbyint), per-element", custom, with(step_kernel()), &t},
+      {"step_fast", "custom step loss kernel_math kernel, per-element", custom, with(step_fast_kernel()), &t},
+      {"step_tensor", "custom step loss tensor callable, per-element", custom, with(step_loss()), &t},
+      {"unwrap_tensor", "unwrap phase loss tensor callable", custom, with(unwrap_loss()), &phases},
+      {"unwrap_fast", "unwrap phase loss kernel_math kernel", custom, with(unwrap_fast_kernel()), &phases},
+      {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", custom, with(unwrap_clones_kernel()),
+       &phases},
+      {"unwrap_fused", "unwrap phase loss kernel_math::fused kernel, ISA clones", custom, with(unwrap_fused_kernel()),
+       &phases},
+      {"unwrap_task", "unwrap use case's kernel (registry: ISA clones + NaN fix-up)", custom,
+       with(use_case("unwrap").kernel), &phases},
+      {"codebook_tensor", "codebook use case, tensor callable", custom, with(use_case("codebook").loss), &t},
+      {"codebook_kernel", "codebook use case, kernel (ISA clones)", custom, with(use_case("codebook").kernel), &t},
+      {"simulator_tensor", "simulator use case, tensor callable", custom, with(use_case("simulator").loss),
+       &effect_state},
+      {"simulator_kernel", "simulator use case, kernel (ISA clones)", custom, with(use_case("simulator").kernel),
+       &effect_state},
       // The same searches in two row slices on two threads (the same bits as on one).
-      {"mse_t2", "swarm loss MSE, per-element bests, 2 threads", search_20x40().loss(LossKind::MSE), 0, 2},
-      {"mw_clones_t2", "custom multi-well kernel_math kernel, ISA clones, 2 threads",
-       search_20x40().loss(LossKind::Custom), 9, 2},
-      {"unwrap_task_t2", "unwrap use case's kernel, 2 threads", search_20x40().loss(LossKind::Custom), 15, 2},
-      {"codebook_kernel_t2", "codebook use case, kernel, 2 threads", search_20x40().loss(LossKind::Custom), 12, 2},
-      {"simulator_kernel_t2", "simulator use case, kernel, 2 threads", search_20x40().loss(LossKind::Custom), 14, 2},
+      {"mse_t2", "swarm loss MSE, per-element bests, 2 threads", search_20x40().loss(LossKind::MSE), builtin, &t, 2},
+      {"mw_clones_t2", "custom multi-well kernel_math kernel, ISA clones, 2 threads", custom,
+       with(multi_well_clones_kernel()), &t, 2},
+      {"unwrap_task_t2", "unwrap use case's kernel, 2 threads", custom, with(use_case("unwrap").kernel), &phases, 2},
+      {"codebook_kernel_t2", "codebook use case, kernel, 2 threads", custom, with(use_case("codebook").kernel), &t, 2},
+      {"simulator_kernel_t2", "simulator use case, kernel, 2 threads", custom, with(use_case("simulator").kernel),
+       &effect_state, 2},
   };
   if (!only.empty()) {  // every named key must be an arm's
     std::string known = ",";
@@ -296,27 +305,8 @@ int main(int argc, char** argv) {
   }
   for (auto& arm : arms) {
     if (!only.empty() && only.find("," + arm.key + ",") == std::string::npos) continue;
-    SwarmLoss sl = arm.custom == 1   ? SwarmLoss(arm.options, multi_well())
-                   : arm.custom == 2 ? SwarmLoss(arm.options, multi_well_kernel())
-                   : arm.custom == 3 ? SwarmLoss(arm.options, step_loss())
-                   : arm.custom == 4 ? SwarmLoss(arm.options, step_kernel())
-                   : arm.custom == 5 ? SwarmLoss(arm.options, multi_well_fast_kernel())
-                   : arm.custom == 6 ? SwarmLoss(arm.options, step_fast_kernel())
-                   : arm.custom == 7 ? SwarmLoss(arm.options, unwrap_loss())
-                   : arm.custom == 8 ? SwarmLoss(arm.options, unwrap_fast_kernel())
-                   : arm.custom == 9 ? SwarmLoss(arm.options, multi_well_clones_kernel())
-                   : arm.custom == 10 ? SwarmLoss(arm.options, unwrap_clones_kernel())
-                   : arm.custom == 11 ? SwarmLoss(arm.options, use_case("codebook").loss)
-                   : arm.custom == 12 ? SwarmLoss(arm.options, use_case("codebook").kernel)
-                   : arm.custom == 13 ? SwarmLoss(arm.options, use_case("simulator").loss)
-                   : arm.custom == 14 ? SwarmLoss(arm.options, use_case("simulator").kernel)
-                   : arm.custom == 15 ? SwarmLoss(arm.options, use_case("unwrap").kernel)
-                   : arm.custom == 16 ? SwarmLoss(arm.options, multi_well_fused_kernel())
-                   : arm.custom == 17 ? SwarmLoss(arm.options, unwrap_fused_kernel())
-                                     : SwarmLoss(arm.options);
-    const auto& target = arm.custom == 7 || arm.custom == 8 || arm.custom == 10 || arm.custom == 15 || arm.custom == 17 ? phases
-                         : arm.custom == 13 || arm.custom == 14              ? effect_state
-                                                                             : t;
+    SwarmLoss sl = arm.make(arm.options);
+    const auto& target = *arm.target;
     sl.set_threads(arm.threads);
     torch::set_num_threads(arm.threads);  // OpenMP's count too: the slices' bound
     auto swarm = [&] { sl(y, target).backward(); };

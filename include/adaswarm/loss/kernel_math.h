@@ -38,8 +38,13 @@
 /// Empty on other compilers and targets, and in sanitizer builds.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
     !defined(__SANITIZE_THREAD__) && !defined(ADASWARM_NO_KERNEL_CLONES)
+#if __GNUC__ >= 12  // target_clones' "arch=x86-64-v3" (tested with GCC 12)
 #define ADASWARM_KERNEL_CLONES \
   __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
+#else  // an AVX2 clone without FMA: kernel_math::fused calls fmaf there
+#define ADASWARM_KERNEL_CLONES \
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#endif
 #else
 #define ADASWARM_KERNEL_CLONES
 #endif
