@@ -175,6 +175,29 @@ void loop_fused_plain(const float* x, const float* t, int64_t n, float* out) {
     out[k] = 0.1f * r * r + 1.0f - km::fused::cos(3.0f * r) + km::fused::sin(r) * km::round_even(2.5f * x[k]);
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
+#define KM_TEST_V3 1
+// The x86-64-v3 path (AVX2 + FMA) compiled on its own, so that it is tested on
+// a machine where the clones' loader picks AVX-512.
+__attribute__((target("arch=x86-64-v3"), optimize("fp-contract=off"))) void loop_v3(const float* x, const float* t,
+                                                                                   int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::cos(3.0f * r) + km::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
+__attribute__((target("arch=x86-64-v3"), optimize("fp-contract=off"))) void loop_fused_v3(const float* x,
+                                                                                         const float* t, int64_t n,
+                                                                                         float* out) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    const float r = x[k] - t[k];
+    out[k] = 0.1f * r * r + 1.0f - km::fused::cos(3.0f * r) + km::fused::sin(r) * km::round_even(2.5f * x[k]);
+  }
+}
+#endif
 }  // namespace
 
 // ADASWARM_KERNEL_CLONES: whichever ISA the loader picks here, the loop gives
@@ -196,3 +219,24 @@ TEST(KernelMath, KernelClonesGiveTheBaselineBits) {
     }
   }
 }
+
+#ifdef KM_TEST_V3
+TEST(KernelMath, TheX8664V3PathGivesTheBaselineBits) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("x86-64-v3")) GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<float> u(-3000.f, 3000.f);
+  for (int64_t n : {1, 7, 8, 37, 1000}) {
+    std::vector<float> x(n), t(n), a(n), b(n);
+    for (int64_t k = 0; k < n; ++k) x[k] = u(gen), t[k] = u(gen) * 0.001f;
+    if (n > 3) x[1] = 0.25f, x[2] = -0.0f, x[3] = 1.25f;
+    for (auto pair : {std::make_pair(&loop_v3, &loop_plain), std::make_pair(&loop_fused_v3, &loop_fused_plain)}) {
+      pair.first(x.data(), t.data(), n, a.data());
+      pair.second(x.data(), t.data(), n, b.data());
+      for (int64_t k = 0; k < n; ++k)
+        ASSERT_EQ(bits(a[k]), bits(b[k])) << (pair.first == &loop_v3 ? "plain" : "fused") << " n " << n << " k " << k
+                                          << ": " << a[k] << " vs " << b[k];
+    }
+  }
+}
+#endif
