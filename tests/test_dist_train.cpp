@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -92,8 +95,10 @@ TEST(DistTrainWorker, Train) {
   c.log_path = env_or("TEST_LOG", "");
   c.resume = env_or("TEST_RESUME", "") == "1";
   c.dist_timeout = 60;
-  const bool stop = env_or("TEST_STOP", "") == "1";
   const int rank = std::atoi(env_or("RANK", "0").c_str());
+  if (rank == 1 && !env_or("TEST_RANK1_SEED", "").empty()) c.seed = std::stoull(env_or("TEST_RANK1_SEED", ""));
+  if (rank == 1 && env_or("TEST_RANK1_RESUME", "") == "1") c.resume = true;
+  const bool stop = env_or("TEST_STOP", "") == "1";
   if (stop)
     c.on_batch = [rank](int64_t e, int64_t b) {
       if (rank == 0 && e == 0 && b == 1) ex::request_stop();
@@ -183,6 +188,36 @@ TEST(DistTrain, ResumeAtTheSameWorldSizeAndRefusedAtAnother) {
     const std::string m = e.what();
     EXPECT_NE(m.find("2 rank(s)"), std::string::npos) << m;
     EXPECT_NE(m.find("WORLD_SIZE=1"), std::string::npos) << m;
+  }
+}
+
+TEST(DistTrain, RanksWithOtherOptionsAreRefused) {
+  SKIP_UNLESS_READY();
+  TempDir dir("disttrain");
+  // rank 1 with another --seed (trained silently apart), or with --resume alone
+  // (both ranks waited for the timeout in mismatched collectives)
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases{
+      {{{"TEST_RANK1_SEED", "6"}}, "--seed is 5 on rank 0 but 6 on rank 1"},
+      {{{"TEST_RANK1_RESUME", "1"}, {"TEST_CKPT", dir / "ckpt"}}, "--resume is off on rank 0 but on on rank 1"}};
+  int n = 0;
+  for (const auto& [env, expected] : cases) {
+    const fs::path out = dir / ("case" + std::to_string(n++));
+    fs::create_directories(out);
+    Launch L;
+    L.ranks = 2;
+    L.worker = "DistTrainWorker.Train";
+    L.out_dir = out.string();
+    L.env = env;
+    L.deadline = 90;
+    const auto rs = run_ranks(L);
+    for (int r = 0; r < 2; ++r) {
+      EXPECT_NE(rs[r].exit_code, 0) << expected << "\n" << outputs(rs);
+      EXPECT_NE(rs[r].output.find("the ranks were started with different settings"), std::string::npos)
+          << outputs(rs);
+      EXPECT_NE(rs[r].output.find(expected), std::string::npos) << outputs(rs);
+    }
+    EXPECT_LT(L.seconds, 30.0) << "the ranks waited for the 60 s timeout";
+    EXPECT_FALSE(fs::exists(out / "model0.pt")) << "rank 0 trained";
   }
 }
 
