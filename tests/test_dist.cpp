@@ -487,6 +487,24 @@ TEST(Dist, RanksWithOtherPgsoSettingsAreRefused) {
   }
 }
 
+TEST(Dist, TimeoutsThatDoNotFitAreRefused) {
+  SKIP_UNLESS_AVAILABLE();
+  dist::LaunchEnv env;
+  env.rank = 1;  // a client: nothing listens on the port
+  env.world_size = 2;
+  env.master_port = adaswarm::testing::free_port();
+  for (double t : {1e30, 1e17, -1.0, 0.0}) {  // 1e30 s in milliseconds does not fit in 64 bits
+    try {
+      dist::ProcessGroup g(env, t);
+      ADD_FAILURE() << "timeout " << t << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("timeout"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "timeout " << t << ": not refused as an argument: " << e.what();
+    }
+  }
+}
+
 TEST(Dist, UnresolvableMasterAddrIsNamedAtOnce) {
   SKIP_UNLESS_AVAILABLE();
   const std::string host = "no-such-host.invalid";  // RFC 6761: never resolves

@@ -69,7 +69,8 @@ class ProcessGroup {
   /// The single process: rank 0 of 1; collectives return their input.
   ProcessGroup();
   /// Joins the group described by `env` (rank 0 hosts the TCPStore). A
-  /// WORLD_SIZE of 1 makes no connection. Throws DistError on a failed
+  /// WORLD_SIZE of 1 makes no connection. timeout_seconds: in (0, 1e7], else
+  /// std::invalid_argument. Throws DistError on a failed
   /// rendezvous (a MASTER_ADDR that does not resolve, at once; port in use,
   /// store unreachable, ranks missing after timeout_seconds).
   ProcessGroup(const LaunchEnv& env, double timeout_seconds);

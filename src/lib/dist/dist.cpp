@@ -164,9 +164,11 @@ ProcessGroup::ProcessGroup() : impl_(std::make_unique<Impl>()) {}
 
 ProcessGroup::ProcessGroup(const LaunchEnv& env, double timeout_seconds) : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
-  if (!(timeout_seconds > 0) || !std::isfinite(timeout_seconds))
-    throw std::invalid_argument(fmt::format("distributed timeout must be a positive number of seconds, got {}",
-                                            timeout_seconds));
+  // At most 10^7 s (115 days): c10d adds the timeout to the clock in nanoseconds, and
+  // 10^17 s overflowed into a timeout of -9223372036854775 s, failing at once.
+  if (!(timeout_seconds > 0) || !std::isfinite(timeout_seconds) || timeout_seconds > 1e7)
+    throw std::invalid_argument(fmt::format(
+        "distributed timeout must be a positive number of seconds, at most 1e7 (115 days), got {}", timeout_seconds));
   if (env.world_size < 1 || env.rank < 0 || env.rank >= env.world_size)
     throw std::invalid_argument(fmt::format("RANK={} WORLD_SIZE={}: RANK must be in [0, WORLD_SIZE)", env.rank,
                                             env.world_size));
