@@ -48,13 +48,14 @@ while ((${#alive[@]} > 0)); do
   done_pid=""
   wait -n -p done_pid "${!alive[@]}"
   rc=$?
-  [[ -z "$done_pid" ]] && continue  # interrupted by a trapped signal
+  # interrupted by a trapped signal (Ctrl-C): bash leaves done_pid unset, hence :-
+  [[ -z "${done_pid:-}" ]] && continue
   rank=${alive[$done_pid]}
   unset "alive[$done_pid]"
   if ((rc != 0 && status == 0)); then
     status=$rc
     echo "launch-local.sh: rank $rank exited with status $rc; stopping the other ranks in 5 s" >&2
-    ( sleep 5; forward TERM ) &
+    ( sleep 5; forward TERM ) >/dev/null 2>&1 &  # (its sleep must not hold a pipe on our output open)
     stopper=$!
   fi
 done

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <netdb.h>
+
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -209,6 +212,22 @@ TEST(DistWorker, Pgso) {
   auto g = dist::ProcessGroup::from_environment(60);
   const auto r = run_pgso(g, 1 + g->rank() % 2);  // thread counts differ between ranks
   std::ofstream(adaswarm::testing::worker_out() + "/pgso" + std::to_string(g->rank()) + ".txt") << describe(r);
+}
+
+// PGSO islands whose ranks disagree: TEST_DIFFER=iterations gives rank 1 other
+// iterations (the exchanged buffers' sizes differ), =seed another seed.
+TEST(DistWorker, PgsoDisagree) {
+  SKIP_UNLESS_WORKER();
+  expect_dist_error([] {
+    auto g = dist::ProcessGroup::from_environment(20);
+    const std::string what = std::getenv("TEST_DIFFER") ? std::getenv("TEST_DIFFER") : "";
+    auto o = pgso_options(1);
+    if (g->rank() == 1 && what == "iterations") o.iterations(50);
+    if (g->rank() == 1 && what == "seed") o.seed(12);
+    const adaswarm::pgso::Function f("rastrigin", 6);
+    adaswarm::pgso::pgso([&f](const double* X, int64_t P, int64_t D, double* out) { f.evaluate(X, P, D, out); }, 6,
+                         o.group(g));
+  });
 }
 
 // Network weight search islands: every rank writes its weights and log.
@@ -444,6 +463,72 @@ TEST(Dist, AgreeTellsEveryRankWhichOneFailed) {
   EXPECT_EQ(rs[0].exit_code, 3) << outputs(rs);  // DistError naming rank 1
   EXPECT_NE(rs[0].output.find("rank 1 failed: --checkpoint: not writable on rank 1"), std::string::npos)
       << outputs(rs);
+}
+
+TEST(Dist, RanksWithOtherPgsoSettingsAreRefused) {
+  SKIP_UNLESS_AVAILABLE();
+  for (const std::string what : {"iterations", "seed"}) {
+    TempDir dir("dist");
+    Launch L;
+    L.ranks = 2;
+    L.worker = "DistWorker.PgsoDisagree";
+    L.out_dir = dir.str();
+    L.env["TEST_DIFFER"] = what;
+    L.deadline = 60;
+    const auto rs = run_ranks(L);
+    const std::string expected = what == "iterations" ? "iterations (history length) is 41 on rank 0 but 51 on rank 1"
+                                                      : "seed is 11 on rank 0 but 12 on rank 1";
+    for (int r = 0; r < 2; ++r) {
+      // Both ranks: the same std::invalid_argument (exit 4), not a Gloo abort or a silent run.
+      EXPECT_EQ(rs[r].exit_code, 4) << what << "\n" << outputs(rs);
+      EXPECT_NE(rs[r].output.find(expected), std::string::npos) << what << "\n" << outputs(rs);
+    }
+    EXPECT_LT(L.seconds, 15.0) << "the ranks waited for the 20 s timeout";
+  }
+}
+
+TEST(Dist, TimeoutsThatDoNotFitAreRefused) {
+  SKIP_UNLESS_AVAILABLE();
+  dist::LaunchEnv env;
+  env.rank = 1;  // a client: nothing listens on the port
+  env.world_size = 2;
+  env.master_port = adaswarm::testing::free_port();
+  for (double t : {1e30, 1e17, -1.0, 0.0}) {  // 1e30 s in milliseconds does not fit in 64 bits
+    try {
+      dist::ProcessGroup g(env, t);
+      ADD_FAILURE() << "timeout " << t << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("timeout"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "timeout " << t << ": not refused as an argument: " << e.what();
+    }
+  }
+}
+
+TEST(Dist, UnresolvableMasterAddrIsNamedAtOnce) {
+  SKIP_UNLESS_AVAILABLE();
+  const std::string host = "no-such-host.invalid";  // RFC 6761: never resolves
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (found) ::freeaddrinfo(found);
+  if (rc != EAI_NONAME && rc != EAI_FAIL) GTEST_SKIP() << "this machine's resolver does not answer: " << gai_strerror(rc);
+  dist::LaunchEnv env;
+  env.rank = 1;  // a client: it would wait for the store until the timeout
+  env.world_size = 2;
+  env.master_addr = host;
+  env.master_port = adaswarm::testing::free_port();
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    dist::ProcessGroup g(env, 10);
+    ADD_FAILURE() << "joined a group at " << host;
+  } catch (const dist::DistError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("MASTER_ADDR=" + host + " does not resolve"), std::string::npos) << m;
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0)
+      << "waited for the timeout instead of saying the name does not resolve";
 }
 
 }  // namespace

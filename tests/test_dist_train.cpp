@@ -5,10 +5,22 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -92,8 +104,10 @@ TEST(DistTrainWorker, Train) {
   c.log_path = env_or("TEST_LOG", "");
   c.resume = env_or("TEST_RESUME", "") == "1";
   c.dist_timeout = 60;
-  const bool stop = env_or("TEST_STOP", "") == "1";
   const int rank = std::atoi(env_or("RANK", "0").c_str());
+  if (rank == 1 && !env_or("TEST_RANK1_SEED", "").empty()) c.seed = std::stoull(env_or("TEST_RANK1_SEED", ""));
+  if (rank == 1 && env_or("TEST_RANK1_RESUME", "") == "1") c.resume = true;
+  const bool stop = env_or("TEST_STOP", "") == "1";
   if (stop)
     c.on_batch = [rank](int64_t e, int64_t b) {
       if (rank == 0 && e == 0 && b == 1) ex::request_stop();
@@ -106,6 +120,25 @@ TEST(DistTrainWorker, Train) {
   if (rank > 0) EXPECT_TRUE(out.str().empty()) << "rank " << rank << " printed: " << out.str();
   auto p = parameters_of(t.model());
   torch::save(p, adaswarm::testing::worker_out() + "/model" + std::to_string(rank) + ".pt");
+}
+
+// A rank for scripts/launch-local.sh's Ctrl-C: writes ready<RANK>, waits for
+// SIGINT (installed with sigaction: the script's ranks start with SIGINT
+// ignored, as every background job of a script), takes 0.5 s to "save", then
+// writes stopped<RANK> and exits 0.
+volatile std::sig_atomic_t g_sigint = 0;
+TEST(DistTrainWorker, WaitForSigint) {
+  SKIP_UNLESS_WORKER();
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_sigint = 1; };
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGINT, &sa, nullptr), 0);
+  const std::string out = adaswarm::testing::worker_out(), rank = env_or("RANK", "?");
+  std::ofstream(out + "/ready" + rank) << "ready";
+  for (int i = 0; i < 400 && !g_sigint; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(g_sigint) << "no SIGINT within 20 s";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::ofstream(out + "/stopped" + rank) << "stopped";
 }
 
 // ------------------------------------------------------------------ parent tests
@@ -186,6 +219,36 @@ TEST(DistTrain, ResumeAtTheSameWorldSizeAndRefusedAtAnother) {
   }
 }
 
+TEST(DistTrain, RanksWithOtherOptionsAreRefused) {
+  SKIP_UNLESS_READY();
+  TempDir dir("disttrain");
+  // rank 1 with another --seed (trained silently apart), or with --resume alone
+  // (both ranks waited for the timeout in mismatched collectives)
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases{
+      {{{"TEST_RANK1_SEED", "6"}}, "--seed is 5 on rank 0 but 6 on rank 1"},
+      {{{"TEST_RANK1_RESUME", "1"}, {"TEST_CKPT", dir / "ckpt"}}, "--resume is off on rank 0 but on on rank 1"}};
+  int n = 0;
+  for (const auto& [env, expected] : cases) {
+    const fs::path out = dir / ("case" + std::to_string(n++));
+    fs::create_directories(out);
+    Launch L;
+    L.ranks = 2;
+    L.worker = "DistTrainWorker.Train";
+    L.out_dir = out.string();
+    L.env = env;
+    L.deadline = 90;
+    const auto rs = run_ranks(L);
+    for (int r = 0; r < 2; ++r) {
+      EXPECT_NE(rs[r].exit_code, 0) << expected << "\n" << outputs(rs);
+      EXPECT_NE(rs[r].output.find("the ranks were started with different settings"), std::string::npos)
+          << outputs(rs);
+      EXPECT_NE(rs[r].output.find(expected), std::string::npos) << outputs(rs);
+    }
+    EXPECT_LT(L.seconds, 30.0) << "the ranks waited for the 60 s timeout";
+    EXPECT_FALSE(fs::exists(out / "model0.pt")) << "rank 0 trained";
+  }
+}
+
 #ifdef ADASWARM_CLI_PATH
 TEST(DistTrain, CliUnderLaunchLocal) {
   SKIP_UNLESS_READY();
@@ -202,6 +265,71 @@ TEST(DistTrain, CliUnderLaunchLocal) {
   EXPECT_NE(out.find("data parallel: 2 ranks"), std::string::npos) << out;
   EXPECT_EQ(out.find("adaswarm train:"), out.rfind("adaswarm train:")) << "more than one rank printed:\n" << out;
   EXPECT_EQ(count_lines(dir / "log.jsonl"), 2);
+}
+
+// Ctrl-C: launch-local.sh forwards SIGINT to every rank and waits for them; it
+// used to stop at once with "done_pid: unbound variable" and status 1, leaving
+// the ranks running (and saving their checkpoint) behind it.
+TEST(DistTrain, LaunchLocalForwardsCtrlCAndWaitsForTheRanks) {
+  TempDir dir("disttrain");
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = '\0';
+  const std::string script = std::string(ADASWARM_DATA_DIR) + "/../scripts/launch-local.sh";
+  const std::string filter = "--gtest_filter=DistTrainWorker.WaitForSigint";
+  const std::string log = dir / "launch.log";
+  std::vector<std::string> args{"/bin/bash", script, "2", "--", exe, filter};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const std::string k = kv.substr(0, kv.find('='));
+    if (k != "MASTER_PORT" && k != "ADASWARM_DIST_WORKER" && k != "ADASWARM_DIST_OUT") env.push_back(kv);
+  }
+  env.push_back("ADASWARM_DIST_WORKER=1");
+  env.push_back("ADASWARM_DIST_OUT=" + dir.str());
+  std::vector<char*> envp;
+  for (auto& v : env) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  sigset_t dflt;
+  sigemptyset(&dflt);
+  sigaddset(&dflt, SIGINT);  // the script must be able to trap it, whoever started this test
+  posix_spawnattr_setsigdefault(&at, &dflt);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, "/bin/bash", &fa, &at, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  auto ready = [&] { return fs::exists(dir / "ready0") && fs::exists(dir / "ready1"); };
+  for (int i = 0; i < 300 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(ready()) << std::ifstream(log).rdbuf();
+  ::kill(pid, SIGINT);
+  int status = 0;
+  int waited = 0;
+  for (; waited < 600 && ::waitpid(pid, &status, WNOHANG) != pid; ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (waited == 600) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  const bool both_stopped = fs::exists(dir / "stopped0") && fs::exists(dir / "stopped1");
+  std::ifstream f(log);
+  const std::string out((std::istreambuf_iterator<char>(f)), {});
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_TRUE(both_stopped) << "the script ended before its ranks:\n" << out;
+  EXPECT_EQ(out.find("unbound variable"), std::string::npos) << out;
+  for (int i = 0; i < 100 && !(fs::exists(dir / "stopped0") && fs::exists(dir / "stopped1")); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // (old script: let the orphans finish)
 }
 
 TEST(DistTrain, BadEnvironmentIsNamed) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -68,9 +69,10 @@ class ProcessGroup {
   /// The single process: rank 0 of 1; collectives return their input.
   ProcessGroup();
   /// Joins the group described by `env` (rank 0 hosts the TCPStore). A
-  /// WORLD_SIZE of 1 makes no connection. Throws DistError on a failed
-  /// rendezvous (port in use, store unreachable, ranks missing after
-  /// timeout_seconds).
+  /// WORLD_SIZE of 1 makes no connection. timeout_seconds: in (0, 1e7], else
+  /// std::invalid_argument. Throws DistError on a failed
+  /// rendezvous (a MASTER_ADDR that does not resolve, at once; port in use,
+  /// store unreachable, ranks missing after timeout_seconds).
   ProcessGroup(const LaunchEnv& env, double timeout_seconds);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
@@ -138,6 +140,20 @@ class GradientAverager {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// What must be the same on every rank (options, data sizes): (name, value) pairs,
+/// in the same order on every rank.
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+/// Checks that every rank runs with rank 0's settings (one all-gather; nothing on
+/// a single process). Where any rank differs, every rank throws the same
+/// std::invalid_argument naming each differing setting with its value on rank 0
+/// and on the first rank that differs, e.g. "the ranks were started with
+/// different settings (every rank must run the same command): --seed is 1 on
+/// rank 0 but 2 on rank 1". Call it before the first collective whose sizes
+/// depend on the settings: ranks that disagree would otherwise train silently
+/// apart, wait for the timeout, or abort inside Gloo.
+void require_same_settings(ProcessGroup& group, const Settings& settings);
 
 /// True on every rank when `flag` is true on any rank (a stop request, a timer).
 bool any_rank(ProcessGroup& group, bool flag);

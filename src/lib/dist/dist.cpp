@@ -20,6 +20,10 @@
 #include <fmt/format.h>
 
 #if ADASWARM_HAVE_DIST
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -160,9 +164,11 @@ ProcessGroup::ProcessGroup() : impl_(std::make_unique<Impl>()) {}
 
 ProcessGroup::ProcessGroup(const LaunchEnv& env, double timeout_seconds) : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
-  if (!(timeout_seconds > 0) || !std::isfinite(timeout_seconds))
-    throw std::invalid_argument(fmt::format("distributed timeout must be a positive number of seconds, got {}",
-                                            timeout_seconds));
+  // At most 10^7 s (115 days): c10d adds the timeout to the clock in nanoseconds, and
+  // 10^17 s overflowed into a timeout of -9223372036854775 s, failing at once.
+  if (!(timeout_seconds > 0) || !std::isfinite(timeout_seconds) || timeout_seconds > 1e7)
+    throw std::invalid_argument(fmt::format(
+        "distributed timeout must be a positive number of seconds, at most 1e7 (115 days), got {}", timeout_seconds));
   if (env.world_size < 1 || env.rank < 0 || env.rank >= env.world_size)
     throw std::invalid_argument(fmt::format("RANK={} WORLD_SIZE={}: RANK must be in [0, WORLD_SIZE)", env.rank,
                                             env.world_size));
@@ -180,6 +186,22 @@ ProcessGroup::ProcessGroup(const LaunchEnv& env, double timeout_seconds) : impl_
       "to run as one process",
       I.size, I.size));
 #else
+  // A name that does not resolve would only show as a connect timeout (300 s by default).
+  {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(I.addr.c_str(), nullptr, &hints, &found);
+    if (found) ::freeaddrinfo(found);
+    if (rc == EAI_NONAME || rc == EAI_FAIL
+#ifdef EAI_NODATA
+        || rc == EAI_NODATA
+#endif
+    )
+      throw DistError(fmt::format("rank {}: MASTER_ADDR={} does not resolve ({}): give the IP address or host name "
+                                  "of rank 0's machine",
+                                  I.rank, I.addr, ::gai_strerror(rc)));
+  }
   const auto ms = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(timeout_seconds * 1000.0)));
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(I.port);
@@ -413,6 +435,56 @@ void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
   for (const auto& p : module.parameters()) ts.push_back(p);
   for (const auto& b : module.buffers()) ts.push_back(b);
   group.broadcast(ts, 0);
+}
+
+void require_same_settings(ProcessGroup& group, const Settings& settings) {
+  if (!group.distributed()) return;
+  std::string mine;
+  for (const auto& [name, value] : settings) {
+    mine += name;
+    mine += '\0';
+    mine += value;
+    mine += '\0';
+  }
+  const auto all = group.all_gather_bytes(mine);
+  auto parse = [](const std::string& b) {
+    Settings out;
+    size_t i = 0;
+    while (i < b.size()) {
+      const size_t n = b.find('\0', i);
+      const size_t v = n == std::string::npos ? std::string::npos : b.find('\0', n + 1);
+      if (v == std::string::npos) break;
+      out.emplace_back(b.substr(i, n - i), b.substr(n + 1, v - n - 1));
+      i = v + 1;
+    }
+    return out;
+  };
+  std::vector<Settings> got;
+  for (const auto& b : all) got.push_back(parse(b));
+  const Settings& ref = got[0];
+  std::vector<std::string> diffs;
+  for (int r = 1; r < group.size() && diffs.empty(); ++r) {
+    const Settings& theirs = got[static_cast<size_t>(r)];
+    bool same_names = theirs.size() == ref.size();
+    for (size_t i = 0; same_names && i < ref.size(); ++i) same_names = theirs[i].first == ref[i].first;
+    if (!same_names)
+      diffs.push_back(fmt::format("rank {} checks other settings than rank 0 (a different adaswarm build?)", r));
+  }
+  const bool comparable = diffs.empty();
+  for (size_t i = 0; comparable && i < ref.size(); ++i) {
+    for (int r = 1; r < group.size(); ++r) {
+      const auto& v = got[static_cast<size_t>(r)][i].second;
+      if (v != ref[i].second) {
+        diffs.push_back(fmt::format("{} is {} on rank 0 but {} on rank {}", ref[i].first, ref[i].second, v, r));
+        break;
+      }
+    }
+  }
+  if (diffs.empty()) return;
+  std::string list;
+  for (const auto& d : diffs) list += (list.empty() ? "" : "; ") + d;
+  throw std::invalid_argument(fmt::format(
+      "the ranks were started with different settings (every rank must run the same command): {}", list));
 }
 
 bool any_rank(ProcessGroup& group, bool flag) {

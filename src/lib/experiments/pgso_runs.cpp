@@ -1,6 +1,7 @@
 // The `adaswarm pgso` runs (include/adaswarm/experiments/pgso_runs.h): benchmark
 // tables, network weight search and scaling (SPEC.md sections 6 and 7; docs/pgso.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -142,6 +143,17 @@ void run_bench(const BenchConfig& a) {
   if (a.iterations < 1) throw std::invalid_argument("--iterations must be >= 1");
   if (a.log_every < 1) throw std::invalid_argument("--log-every must be >= 1");
   const Ranks ranks = join_ranks(a.dist_timeout);
+  // (--threads may differ: the results do not depend on it)
+  dist::require_same_settings(*ranks.group, {{"--algorithms", a.algorithms},
+                                             {"--functions", a.functions},
+                                             {"--dims", a.dims},
+                                             {"--runs", fmt::format("{}", a.runs)},
+                                             {"--seed", fmt::format("{}", a.seed)},
+                                             {"--iterations", fmt::format("{}", a.iterations)},
+                                             {"--subswarms", fmt::format("{}", a.subswarms)},
+                                             {"--particles", fmt::format("{}", a.particles)},
+                                             {"--pso-particles", fmt::format("{}", a.pso_particles)},
+                                             {"--log-every", fmt::format("{}", a.log_every)}});
   ranks.group->agree([&] {
     if (ranks.lead) ensure_dir(a.out);
   });
@@ -259,12 +271,36 @@ void run_bench(const BenchConfig& a) {
 void run_search(const SearchConfig& a) {
   const Ranks ranks = join_ranks(a.dist_timeout);
   pg::Dataset d;
-  if (a.dataset == "churn")
-    d = pg::load_churn(a.data_dir + "/Churn_Modelling.csv", a.test_fraction, a.seed);
-  else if (a.dataset == "nba")
-    d = pg::load_nba(a.data_dir + "/nba_logreg.csv", a.test_fraction, a.seed);
-  else
-    d = pg::load_csv(a.dataset, a.label, {}, a.test_fraction, a.seed);
+  // A data file that fails on one rank stops every rank with its message.
+  ranks.group->agree([&] {
+    if (a.dataset == "churn")
+      d = pg::load_churn(a.data_dir + "/Churn_Modelling.csv", a.test_fraction, a.seed);
+    else if (a.dataset == "nba")
+      d = pg::load_nba(a.data_dir + "/nba_logreg.csv", a.test_fraction, a.seed);
+    else
+      d = pg::load_csv(a.dataset, a.label, {}, a.test_fraction, a.seed);
+  });
+  // (--threads and the data's paths may differ; the data's shape may not)
+  dist::require_same_settings(*ranks.group, {{"--dataset", a.dataset == "churn" || a.dataset == "nba" ? a.dataset
+                                                                                            : "a CSV file"},
+                                             {"--label", a.label},
+                                             {"--algorithms", a.algorithms},
+                                             {"--epochs", a.epochs},
+                                             {"--particles", fmt::format("{}", a.particles)},
+                                             {"--iterations", fmt::format("{}", a.iterations)},
+                                             {"--subswarms", fmt::format("{}", a.subswarms)},
+                                             {"--batch", fmt::format("{}", a.batch)},
+                                             {"--hidden", fmt::format("{}", a.hidden)},
+                                             {"--bound", fmt::format("{}", a.bound)},
+                                             {"--init-scale", fmt::format("{}", a.init_scale)},
+                                             {"--test-fraction", fmt::format("{}", a.test_fraction)},
+                                             {"--adam-lr", fmt::format("{}", a.adam_lr)},
+                                             {"--adam-epochs", fmt::format("{}", a.adam_epochs)},
+                                             {"--adam-batch", fmt::format("{}", a.adam_batch)},
+                                             {"--seed", fmt::format("{}", a.seed)},
+                                             {"training rows x features",
+                                              fmt::format("{} x {}", d.x_train.size(0), d.x_train.size(1))},
+                                             {"test rows", fmt::format("{}", d.x_test.size(0))}});
   const std::vector<int64_t> layers{d.x_train.size(1), a.hidden, 1};
   const auto algos = split_list(a.algorithms, "algorithms");
   for (const auto& al : algos)
@@ -352,6 +388,16 @@ void run_scaling(const ScalingConfig& a) {
   if (a.runs < 1 || !(a.seconds > 0) || a.iterations < 1 || a.subswarms < 1 || a.particles < 1)
     throw std::invalid_argument("--runs, --seconds, --iterations, --subswarms, --particles must be positive");
   const Ranks ranks = join_ranks(a.dist_timeout);
+  // (every rank runs every round: the thread list must match too)
+  dist::require_same_settings(*ranks.group, {{"--function", a.function},
+                                             {"--dim", fmt::format("{}", a.dim)},
+                                             {"--subswarms", fmt::format("{}", a.subswarms)},
+                                             {"--particles", fmt::format("{}", a.particles)},
+                                             {"--iterations", fmt::format("{}", a.iterations)},
+                                             {"--runs", fmt::format("{}", a.runs)},
+                                             {"--seconds", fmt::format("{}", a.seconds)},
+                                             {"--threads", fmt::format("{}", fmt::join(threads, ","))},
+                                             {"--seed", fmt::format("{}", a.seed)}});
   ranks.group->agree([&] {
     if (ranks.lead) ensure_dir(a.out);
   });

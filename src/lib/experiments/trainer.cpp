@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -202,6 +203,26 @@ struct Trainer::Impl {
                 {"train_size", splits.train.size()}, {"test_size", splits.test.size()},
                 {"holdout", cfg.holdout},     {"augment_pad", augment.pad},
                 {"augment_flip", augment.hflip}, {"mlp_hidden", cfg.model == "mlp" ? cfg.mlp_hidden : 0}};
+  }
+
+  /// What every rank must share (docs/distributed.md): the run's identity, the
+  /// epochs, --resume and the evaluation batches, with the options' names.
+  dist::Settings settings() const {
+    dist::Settings s;
+    const json id = identity();
+    for (auto it = id.begin(); it != id.end(); ++it) {
+      std::string name = it.key();
+      if (name == "train_size") name = "training records";
+      else if (name == "test_size") name = "test records";
+      else if (name == "augment_pad" || name == "augment_flip") name = "--augment (" + name.substr(8) + ")";
+      else name = "--" + name;
+      std::replace(name.begin(), name.end(), '_', '-');
+      s.emplace_back(name, it.value().dump());
+    }
+    s.emplace_back("--epochs", std::to_string(cfg.epochs));
+    s.emplace_back("--resume", cfg.resume ? "on" : "off");
+    s.emplace_back("--eval-batch-size", std::to_string(cfg.eval_batch_size));
+    return s;
   }
 
   std::string checkpoint_file() const {
@@ -570,6 +591,8 @@ Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : i
   I.prog = I.lead ? progress : nullptr;
   // Options, files and data: a failure on any rank stops every rank with its message.
   I.group->agree([&] { I.setup(); });
+  // Ranks started with other options or data would train apart or wait in a collective.
+  dist::require_same_settings(*I.group, I.settings());
   I.build_model();
 }
 

@@ -299,7 +299,11 @@ Result pgso(const SubswarmObjective& stage1, const Objective& stage2, int64_t di
   const int64_t T2 = o.stage2_iterations() < 0 ? T : o.stage2_iterations();
   const int64_t ex = o.exchange_iteration() < 0 ? T / 2 : o.exchange_iteration();
 
-  detail::Islands isl(o.group().get(), M, dim, T + 1);
+  detail::Islands isl(o.group().get(), M, dim, T + 1,
+                      {{"particles", std::to_string(N)},
+                       {"stage-2 iterations", std::to_string(T2)},
+                       {"exchange", o.exchange() ? std::to_string(ex) : "off"},
+                       {"seed", std::to_string(o.seed())}});
   const int64_t local = static_cast<int64_t>(isl.mine.size());
   // Every rank builds every subswarm (cheap) but runs only its own.
   std::vector<Swarm<double>> subs;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "adaswarm/dist/dist.h"
@@ -29,10 +30,18 @@ struct Islands {
   std::vector<std::vector<double>> pos; // [M][D]
   std::vector<int64_t> evals;           // [M]
 
-  Islands(dist::ProcessGroup* g, int64_t m, int64_t d, int64_t h) : group(g), M(m), D(d), H(h) {
+  /// `settings`: what every rank must share besides M, D and H (the seed, the
+  /// swarm's sizes); ranks that differ throw std::invalid_argument naming it,
+  /// before any exchange (whose sizes would not match).
+  Islands(dist::ProcessGroup* g, int64_t m, int64_t d, int64_t h, dist::Settings settings = {})
+      : group(g), M(m), D(d), H(h) {
     if (group && group->distributed()) {
       rank = group->rank();
       size = group->size();
+      settings.insert(settings.begin(), {{"subswarms", std::to_string(M)},
+                                         {"dimension", std::to_string(D)},
+                                         {"iterations (history length)", std::to_string(H)}});
+      dist::require_same_settings(*group, settings);
     } else {
       group = nullptr;
     }

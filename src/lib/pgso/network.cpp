@@ -335,7 +335,14 @@ WeightSearchResult search_weights(NetworkObjective& obj, const Dataset& data, co
   const int64_t B = std::min(o.batch_rows(), n_train);
   const std::vector<double> lo{-o.bound()}, hi{o.bound()};
 
-  detail::Islands isl(o.group().get(), M, D, 0);
+  detail::Islands isl(o.group().get(), M, D, 0,
+                      {{"algorithm", o.algorithm()},
+                       {"particles", std::to_string(N)},
+                       {"iterations", std::to_string(T)},
+                       {"batch rows", std::to_string(B)},
+                       {"epochs", std::to_string(o.epochs())},
+                       {"training rows", std::to_string(n_train)},
+                       {"seed", std::to_string(o.seed())}});
   const int64_t local = static_cast<int64_t>(isl.mine.size());
   std::vector<std::vector<double>> no_hist;
   std::vector<swarm::Swarm<double>> subs;
