@@ -10,7 +10,9 @@
 #
 # When a rank fails, the others get a few seconds to report their own errors and
 # are then stopped; the exit status is the first failed rank's (0 if all
-# succeeded). Ctrl-C reaches every rank (they stop after the current batch).
+# succeeded). Ctrl-C reaches every rank (they stop after the current batch) and
+# the script waits for them; its status is then the first non-zero rank's (130
+# from `adaswarm train`).
 set -uo pipefail
 usage() { echo "usage: scripts/launch-local.sh N -- COMMAND [ARGS...]   (N ranks on 127.0.0.1)" >&2; exit 2; }
 [[ $# -ge 3 && "$2" == "--" ]] || usage
@@ -37,7 +39,8 @@ for ((r = 0; r < n; r++)); do
 done
 
 forward() { kill -s "$1" "${pids[@]}" 2>/dev/null; }
-trap 'forward INT' INT
+interrupted=0
+trap 'interrupted=1; forward INT' INT
 trap 'forward TERM' TERM
 
 status=0
@@ -54,9 +57,13 @@ while ((${#alive[@]} > 0)); do
   unset "alive[$done_pid]"
   if ((rc != 0 && status == 0)); then
     status=$rc
-    echo "launch-local.sh: rank $rank exited with status $rc; stopping the other ranks in 5 s" >&2
-    ( sleep 5; forward TERM ) >/dev/null 2>&1 &  # (its sleep must not hold a pipe on our output open)
-    stopper=$!
+    if ((interrupted)); then  # Ctrl-C: every rank has it already; 130 is how they stop
+      ((rc == 130)) || echo "launch-local.sh: rank $rank exited with status $rc after Ctrl-C" >&2
+    else
+      echo "launch-local.sh: rank $rank exited with status $rc; stopping the other ranks in 5 s" >&2
+      ( sleep 5; forward TERM ) >/dev/null 2>&1 &  # (its sleep must not hold a pipe on our output open)
+      stopper=$!
+    fi
   fi
 done
 [[ -n "$stopper" ]] && kill "$stopper" 2>/dev/null
