@@ -102,6 +102,25 @@ CustomKernel multi_well_fast_kernel() {
           },
           true};
 }
+// A CustomKernel that runs `loop(x, target, n, out)` over each particle's
+// candidates: element-wise against a target of the output's shape ([B, C], n = B C),
+// or per row against the phases [B, 2] (n = B).
+using Loop = void (*)(const float*, const float*, int64_t, float*);
+CustomKernel elementwise_kernel(Loop loop) {
+  return {[loop](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
+            const float* tp = t.data_ptr<float>();
+            const int64_t D = B * C;
+            for (int64_t i = 0; i < P; ++i) loop(pos + i * D, tp, D, out + i * D);
+          },
+          true};
+}
+CustomKernel phases_kernel(Loop loop) {
+  return {[loop](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
+            const float* f = ph.data_ptr<float>();
+            for (int64_t i = 0; i < P; ++i) loop(pos + i * B, f, B, out + i * B);
+          },
+          true};
+}
 // The kernel_math loops as named functions compiled for AVX-512, AVX2 and the
 // baseline (ADASWARM_KERNEL_CLONES), as the use cases' kernels are.
 ADASWARM_KERNEL_CLONES void multi_well_loop(const float* x, const float* tp, int64_t n, float* o) {
@@ -110,14 +129,6 @@ ADASWARM_KERNEL_CLONES void multi_well_loop(const float* x, const float* tp, int
     const float r = x[k] - tp[k];
     o[k] = 0.1f * r * r + 1.0f - kernel_math::cos(3.0f * r);
   }
-}
-CustomKernel multi_well_clones_kernel() {
-  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
-            const float* tp = t.data_ptr<float>();
-            const int64_t D = B * C;
-            for (int64_t i = 0; i < P; ++i) multi_well_loop(pos + i * D, tp, D, out + i * D);
-          },
-          true};
 }
 CustomKernel step_fast_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
@@ -149,13 +160,6 @@ ADASWARM_KERNEL_CLONES void unwrap_loop(const float* x, const float* f, int64_t 
     o[b] = (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.0f) - f[2 * b])) +
            (1.0f - kernel_math::cos(x[b] * (kFourPi / 1.2f) - f[2 * b + 1]));
 }
-CustomKernel unwrap_clones_kernel() {
-  return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
-            const float* f = ph.data_ptr<float>();
-            for (int64_t i = 0; i < P; ++i) unwrap_loop(pos + i * B, f, B, out + i * B);
-          },
-          true};
-}
 // The same two loops with kernel_math::fused (fused multiply-adds; FMA
 // instructions on the AVX-512 and x86-64-v3 clones), as the use cases' kernels.
 ADASWARM_KERNEL_CLONES void multi_well_fused_loop(const float* x, const float* tp, int64_t n, float* o) {
@@ -170,21 +174,6 @@ ADASWARM_KERNEL_CLONES void unwrap_fused_loop(const float* x, const float* f, in
   for (int64_t b = 0; b < n; ++b)
     o[b] = (1.0f - kernel_math::fused::cos(x[b] * (kFourPi / 1.0f) - f[2 * b])) +
            (1.0f - kernel_math::fused::cos(x[b] * (kFourPi / 1.2f) - f[2 * b + 1]));
-}
-CustomKernel multi_well_fused_kernel() {
-  return {[](const float* pos, int64_t P, int64_t B, int64_t C, const torch::Tensor& t, float* out) {
-            const float* tp = t.data_ptr<float>();
-            const int64_t D = B * C;
-            for (int64_t i = 0; i < P; ++i) multi_well_fused_loop(pos + i * D, tp, D, out + i * D);
-          },
-          true};
-}
-CustomKernel unwrap_fused_kernel() {
-  return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
-            const float* f = ph.data_ptr<float>();
-            for (int64_t i = 0; i < P; ++i) unwrap_fused_loop(pos + i * B, f, B, out + i * B);
-          },
-          true};
 }
 CustomKernel unwrap_fast_kernel() {
   return {[](const float* pos, int64_t P, int64_t B, int64_t, const torch::Tensor& ph, float* out) {
@@ -260,11 +249,11 @@ int main(int argc, char** argv) {
       {"mw_fast", "custom multi-well kernel_math kernel, per-element", custom, with(multi_well_fast_kernel()), &t},
       {"mw_fast_row", "custom multi-well kernel_math kernel, per-row", custom_row, with(multi_well_fast_kernel()), &t},
       {"mw_clones", "custom multi-well kernel_math kernel, ISA clones, per-element", custom,
-       with(multi_well_clones_kernel()), &t},
+       with(elementwise_kernel(multi_well_loop)), &t},
       {"mw_clones_row", "custom multi-well kernel_math kernel, ISA clones, per-row", custom_row,
-       with(multi_well_clones_kernel()), &t},
+       with(elementwise_kernel(multi_well_loop)), &t},
       {"mw_fused", "custom multi-well kernel_math::fused kernel, ISA clones, per-element", custom,
-       with(multi_well_fused_kernel()), &t},
+       with(elementwise_kernel(multi_well_fused_loop)), &t},
       {"mw_tensor", "custom multi-well tensor callable, per-element", custom, with(multi_well()), &t},
       {"mw_tensor_row", "custom multi-well tensor callable, per-row", custom_row, with(multi_well()), &t},
       {"step_kernel", "custom step loss kernel (std::nearbyint), per-element", custom, with(step_kernel()), &t},
@@ -272,9 +261,9 @@ int main(int argc, char** argv) {
       {"step_tensor", "custom step loss tensor callable, per-element", custom, with(step_loss()), &t},
       {"unwrap_tensor", "unwrap phase loss tensor callable", custom, with(unwrap_loss()), &phases},
       {"unwrap_fast", "unwrap phase loss kernel_math kernel", custom, with(unwrap_fast_kernel()), &phases},
-      {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", custom, with(unwrap_clones_kernel()),
+      {"unwrap_clones", "unwrap phase loss kernel_math kernel, ISA clones", custom, with(phases_kernel(unwrap_loop)),
        &phases},
-      {"unwrap_fused", "unwrap phase loss kernel_math::fused kernel, ISA clones", custom, with(unwrap_fused_kernel()),
+      {"unwrap_fused", "unwrap phase loss kernel_math::fused kernel, ISA clones", custom, with(phases_kernel(unwrap_fused_loop)),
        &phases},
       {"unwrap_task", "unwrap use case's kernel (registry: ISA clones + NaN fix-up)", custom,
        with(use_case("unwrap").kernel), &phases},
@@ -287,7 +276,7 @@ int main(int argc, char** argv) {
       // The same searches in two row slices on two threads (the same bits as on one).
       {"mse_t2", "swarm loss MSE, per-element bests, 2 threads", search_20x40().loss(LossKind::MSE), builtin, &t, 2},
       {"mw_clones_t2", "custom multi-well kernel_math kernel, ISA clones, 2 threads", custom,
-       with(multi_well_clones_kernel()), &t, 2},
+       with(elementwise_kernel(multi_well_loop)), &t, 2},
       {"unwrap_task_t2", "unwrap use case's kernel, 2 threads", custom, with(use_case("unwrap").kernel), &phases, 2},
       {"codebook_kernel_t2", "codebook use case, kernel, 2 threads", custom, with(use_case("codebook").kernel), &t, 2},
       {"simulator_kernel_t2", "simulator use case, kernel, 2 threads", custom, with(use_case("simulator").kernel),

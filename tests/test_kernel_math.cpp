@@ -26,6 +26,17 @@ float from_bits(uint32_t b) {
   std::memcpy(&v, &b, sizeof v);
   return v;
 }
+// The points cos and sin are checked at: a dense grid over the domain, next to
+// the multiples of pi/2 (where the reduction cancels most) and the edges.
+template <typename F>
+void for_each_domain_point(F check) {
+  for (double x = -8192.0; x <= 8192.0; x += 0.00731) check(static_cast<float>(x));
+  for (int k = -5215; k <= 5215; ++k) {
+    const float m = static_cast<float>(k * 1.5707963267948966);
+    for (float x : {m, std::nextafter(m, 1e9f), std::nextafter(m, -1e9f)}) check(x);
+  }
+  for (float x : {8192.0f, -8192.0f, 0.0f, -0.0f, 1e-30f, 0.785398f}) check(x);
+}
 void expect_same_float(float got, float want, float x) {
   if (std::isnan(want)) {
     EXPECT_TRUE(std::isnan(got)) << "x = " << x;
@@ -61,13 +72,7 @@ TEST(KernelMath, CosAndSinAreWithinTheirStatedErrorOnTheDomain) {
     worst_cos = std::max(worst_cos, std::fabs(static_cast<double>(km::cos(x)) - std::cos(xd)));
     worst_sin = std::max(worst_sin, std::fabs(static_cast<double>(km::sin(x)) - std::sin(xd)));
   };
-  for (double x = -8192.0; x <= 8192.0; x += 0.00731) check(static_cast<float>(x));
-  // Next to the multiples of pi/2 (where the reduction cancels most) and the edges.
-  for (int k = -5215; k <= 5215; ++k) {
-    const float m = static_cast<float>(k * 1.5707963267948966);
-    for (float x : {m, std::nextafter(m, 1e9f), std::nextafter(m, -1e9f)}) check(x);
-  }
-  for (float x : {8192.0f, -8192.0f, 0.0f, -0.0f, 1e-30f, 0.785398f}) check(x);
+  for_each_domain_point(check);
   EXPECT_LE(worst_cos, 1.5e-7);
   EXPECT_LE(worst_sin, 1.5e-7);
   // Exact where it must be.
@@ -86,12 +91,7 @@ TEST(KernelMath, FusedCosAndSinAreWithinTheirStatedErrorAndDifferFromTheUnfusedO
     differ += (bits(c) != bits(km::cos(x))) + (bits(s) != bits(km::sin(x)));
     n += 2;
   };
-  for (double x = -8192.0; x <= 8192.0; x += 0.00731) check(static_cast<float>(x));
-  for (int k = -5215; k <= 5215; ++k) {
-    const float m = static_cast<float>(k * 1.5707963267948966);
-    for (float x : {m, std::nextafter(m, 1e9f), std::nextafter(m, -1e9f)}) check(x);
-  }
-  for (float x : {8192.0f, -8192.0f, 0.0f, -0.0f, 1e-30f, 0.785398f}) check(x);
+  for_each_domain_point(check);
   EXPECT_LE(worst_cos, 1.5e-7);
   EXPECT_LE(worst_sin, 1.5e-7);
   EXPECT_EQ(km::fused::cos(0.0f), 1.0f);
