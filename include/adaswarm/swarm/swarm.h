@@ -183,6 +183,21 @@ class Swarm {
   const Rng& rng() const { return rng_; }
 
  private:
+  /// One step's settings, read from the options once (swarm.cpp).
+  struct StepSettings;
+  /// step's two paths: each moves every particle (and evaluates it in
+  /// asynchronous mode) and returns the sum over particles of c1 r1 + c2 r2
+  /// (per coordinate: its mean over the coordinates), for cbar.
+  /// PSO (the PGSO case): the vectorised passes of passes.h.
+  double move_pso(const Fitness& fitness);
+  /// MPSO, EMPSO, REMPSO, and PSO with the reference rotation: per particle,
+  /// attraction, the reference code's row scaling, velocity rule, move and clamp.
+  double move_general(const Fitness& fitness);
+  /// a1_ = c1 r1 (p - x), a2_ = c2 r2 (g - x) (rotated for REMPSO); returns c1 r1 + c2 r2.
+  double attraction(const StepSettings& s, const T* x, const T* p);
+  void scale_reference_rows(const StepSettings& s);
+  void velocity_rule(const StepSettings& s, int64_t i);
+  void move_and_clamp(const StepSettings& s, T* x, T* v) const;
   void draw_rotation_pairs();
   /// Evaluates particle i alone and updates its personal and the swarm bests
   /// (asynchronous mode).
@@ -202,6 +217,7 @@ class Swarm {
   std::vector<double> lane_u_;       // scratch: a step's uniforms (random_lanes)
   std::vector<T> lane_k_;            // scratch: a step's c1 r1, c2 r2 (random_lanes)
   std::vector<int64_t> perm_;
+  std::vector<int64_t> row_perm_;  // scratch: the reference code's row draw
   std::vector<int32_t> best_;  // scratch: best particle per group
   std::vector<std::pair<int64_t, int64_t>> pairs_;
   double cbar_ = 0.0;

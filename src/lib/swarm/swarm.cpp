@@ -322,215 +322,280 @@ void Swarm<T>::rotate(T* d, bool transpose) const {
   }
 }
 
+// One step's settings, read from the options once per step (the general path).
+template <typename T>
+struct Swarm<T>::StepSettings {
+  StepSettings(const SwarmOptions& o, int64_t dim, bool bounded)
+      : c1(static_cast<T>(o.c1())),
+        c2(static_cast<T>(o.c2())),
+        beta(static_cast<T>(o.beta())),
+        w(static_cast<T>(o.inertia())),
+        lam(static_cast<T>(o.lambda())),
+        vclamp(static_cast<T>(o.velocity_clamp())),
+        ref_scale(static_cast<T>(std::pow(std::cos(M_PI / 5.0), 2.0))),
+        rlow(o.random_low()),
+        variant(o.variant()),
+        per_coord(o.random_mode() == RandomMode::PerCoordinate),
+        rempso(variant == Variant::REMPSO),
+        ref_rot(o.reference_rotation()),
+        store_momentum(o.store_momentum()),
+        vbounds(o.clamp_velocity_to_bounds() && bounded),
+        bounded(bounded),
+        zero_at_bounds(o.zero_velocity_at_bounds()),
+        async(o.asynchronous()),
+        fused(variant == Variant::EMPSO && store_momentum && !per_coord && !ref_rot && vclamp == 0 && !vbounds &&
+              !bounded && !async),
+        rows(o.rows()),
+        row_len(dim / rows),
+        n_rot_rows(std::min<int64_t>(rows, 2 * static_cast<int64_t>(std::floor(0.4 * rows)))) {}
+  T c1, c2, beta, w, lam, vclamp, ref_scale;
+  double rlow;
+  Variant variant;
+  bool per_coord, rempso, ref_rot, store_momentum, vbounds, bounded, zero_at_bounds, async;
+  /// The swarm loss's common case: EMPSO, stored momentum, one r pair per
+  /// particle, no bounds or clamps (one pass per particle).
+  bool fused;
+  int64_t rows, row_len, n_rot_rows;
+};
+
 template <typename T>
 void Swarm<T>::step(const Fitness& fitness) {
   if (!started_) throw std::logic_error("Swarm::step called before reset()");
   if (!evaluated_) evaluate(fitness);
+  const bool pso = options_.variant() == Variant::PSO && !options_.reference_rotation();
+  const double csum = pso ? move_pso(fitness) : move_general(fitness);
+  cbar_ = csum / static_cast<double>(options_.particles());
+  ++iteration_;
+  if (!options_.asynchronous()) evaluate(fitness);
+}
+
+template <typename T>
+double Swarm<T>::move_pso(const Fitness& fitness) {
+  // PSO (the PGSO area's case): draws, then one fused pass per particle.
   const int64_t P = options_.particles();
   const int64_t D = dim_;
   const T c1 = static_cast<T>(options_.c1()), c2 = static_cast<T>(options_.c2());
-  const T beta = static_cast<T>(options_.beta()), w = static_cast<T>(options_.inertia());
-  const T lam = static_cast<T>(options_.lambda());
-  const bool per_coord = options_.random_mode() == RandomMode::PerCoordinate;
-  const Variant variant = options_.variant();
-  const bool rempso = variant == Variant::REMPSO;
-  const bool ref_rot = options_.reference_rotation();
-  const int64_t rows = options_.rows(), row_len = D / rows;
-  const int64_t n_rot_rows = std::min<int64_t>(rows, 2 * static_cast<int64_t>(std::floor(0.4 * rows)));
-  const T ref_scale = static_cast<T>(std::pow(std::cos(M_PI / 5.0), 2.0));
+  const T w = static_cast<T>(options_.inertia());
   const T vclamp = static_cast<T>(options_.velocity_clamp());
-  const bool vbounds = options_.clamp_velocity_to_bounds() && !lo_.empty();
-  const bool zero_at_bounds = options_.zero_velocity_at_bounds();
-  const double rlow = options_.random_low();
-  // U(0, 1) when rlow = 0: 0 + 1 * u is u, bit for bit.
-  auto draw_r = [&]() { return rng_.uniform(rlow, 1.0); };
-  if (rempso) draw_rotation_pairs();
-
+  const bool per_coord = options_.random_mode() == RandomMode::PerCoordinate;
+  const bool bounded = !lo_.empty();
+  const bool vbounds = options_.clamp_velocity_to_bounds() && bounded;
   const bool async = options_.asynchronous();
-  const bool fused = variant == Variant::EMPSO && options_.store_momentum() && !per_coord && !ref_rot &&
-                     vclamp == 0 && !vbounds && lo_.empty() && !async;
-  double csum = 0.0;
-  if (variant == Variant::PSO && !ref_rot) {
-    // PSO (the PGSO area's case): draws, then one fused pass per particle.
-    const bool bounded = !lo_.empty();
-    const PsoMoveFn<T> move =
-        pick_pso_move<T>({per_coord, vclamp > 0, vbounds, bounded, bounded && zero_at_bounds});
-    // r1_, r2_ hold k1 = c1 r1, k2 = c2 r2 here.
-    const PsoDrawsFn<T> draws = pick_pso_draws<T>(rlow == 0.0);
-    PsoMove<T> m{};
-    m.D = D;
-    m.g = g_.data();
-    m.r1 = r1_.data();
-    m.r2 = r2_.data();
-    m.w = w;
-    m.vclamp = vclamp;
-    m.lo = bounded ? lo_.data() : nullptr;
-    m.hi = bounded ? hi_.data() : nullptr;
-    const bool lanes = options_.random_lanes() != 0;  // validated: PSO, per coordinate
-    // random_lanes 8: per particle, its D r1 then its D r2 from eight lanes
-    // seeded by rng_ at the start of the step (each particle takes whole
-    // blocks of eight, the unused end of the last one is dropped); c1 r1 and
-    // c2 r2 in a vector loop that also adds up c1 r1 + c2 r2 for cbar (eight
-    // partial sums in a fixed order: equal to the one-stream order up to
-    // rounding, and as reproducible). Small buffers: they stay in L1.
-    std::unique_ptr<RngLanes8> gen;
-    if (lanes) {
-      gen = std::make_unique<RngLanes8>(rng_);
-      lane_u_.resize(static_cast<size_t>(2 * D));
-      lane_k_.resize(static_cast<size_t>(2 * D));
-    }
-    for (int64_t i = 0; i < P; ++i) {
-      m.x = x_.data() + i * D;
-      m.v = v_.data() + i * D;
-      m.p = p_.data() + i * D;
-      if (lanes) {
-        lanes_fill(*gen, lane_u_.data(), 2 * D, rlow, 1.0);
-        csum += lanes_prepare<T>(lane_u_.data(), D, c1, c2, lane_k_.data()) / static_cast<double>(D);
-        m.r1 = lane_k_.data();
-        m.r2 = lane_k_.data() + D;
-      } else if (per_coord) {
-        // a1_, a2_ (scratch) hold this and the previous particle's c1 r1 + c2 r2;
-        // the previous one's sum comes back from this call (added in order).
-        T* ks = (i % 2 ? a2_ : a1_).data();
-        const T* prev = i > 0 ? (i % 2 ? a1_ : a2_).data() : nullptr;
-        const double sum_prev = draws(rng_, r1_.data(), r2_.data(), ks, prev, D, rlow, c1, c2);
-        if (i > 0) csum += sum_prev / static_cast<double>(D);
-        if (i == P - 1) {
-          double s = 0.0;
-          for (int64_t d = 0; d < D; ++d) s += static_cast<double>(ks[d]);
-          csum += s / static_cast<double>(D);
-        }
-      } else {
-        const T r1 = static_cast<T>(draw_r()), r2 = static_cast<T>(draw_r());
-        m.k1 = c1 * r1;
-        m.k2 = c2 * r2;
-        csum += static_cast<double>(m.k1 + m.k2);
-      }
-      move(m);
-      if (async) evaluate_particle(i, fitness);
-    }
-    cbar_ = csum / static_cast<double>(P);
-    ++iteration_;
-    if (!async) evaluate(fitness);
-    return;
+  const double rlow = options_.random_low();
+  const PsoMoveFn<T> move =
+      pick_pso_move<T>({per_coord, vclamp > 0, vbounds, bounded, bounded && options_.zero_velocity_at_bounds()});
+  // r1_, r2_ hold k1 = c1 r1, k2 = c2 r2 here.
+  const PsoDrawsFn<T> draws = pick_pso_draws<T>(rlow == 0.0);
+  PsoMove<T> m{};
+  m.D = D;
+  m.g = g_.data();
+  m.r1 = r1_.data();
+  m.r2 = r2_.data();
+  m.w = w;
+  m.vclamp = vclamp;
+  m.lo = bounded ? lo_.data() : nullptr;
+  m.hi = bounded ? hi_.data() : nullptr;
+  const bool lanes = options_.random_lanes() != 0;  // validated: PSO, per coordinate
+  // random_lanes 8: per particle, its D r1 then its D r2 from eight lanes
+  // seeded by rng_ at the start of the step (each particle takes whole
+  // blocks of eight, the unused end of the last one is dropped); c1 r1 and
+  // c2 r2 in a vector loop that also adds up c1 r1 + c2 r2 for cbar (eight
+  // partial sums in a fixed order: equal to the one-stream order up to
+  // rounding, and as reproducible). Small buffers: they stay in L1.
+  std::unique_ptr<RngLanes8> gen;
+  if (lanes) {
+    gen = std::make_unique<RngLanes8>(rng_);
+    lane_u_.resize(static_cast<size_t>(2 * D));
+    lane_k_.resize(static_cast<size_t>(2 * D));
   }
-  std::vector<int64_t> row_perm;
+  double csum = 0.0;
+  for (int64_t i = 0; i < P; ++i) {
+    m.x = x_.data() + i * D;
+    m.v = v_.data() + i * D;
+    m.p = p_.data() + i * D;
+    if (lanes) {
+      lanes_fill(*gen, lane_u_.data(), 2 * D, rlow, 1.0);
+      csum += lanes_prepare<T>(lane_u_.data(), D, c1, c2, lane_k_.data()) / static_cast<double>(D);
+      m.r1 = lane_k_.data();
+      m.r2 = lane_k_.data() + D;
+    } else if (per_coord) {
+      // a1_, a2_ (scratch) hold this and the previous particle's c1 r1 + c2 r2;
+      // the previous one's sum comes back from this call (added in order).
+      T* ks = (i % 2 ? a2_ : a1_).data();
+      const T* prev = i > 0 ? (i % 2 ? a1_ : a2_).data() : nullptr;
+      const double sum_prev = draws(rng_, r1_.data(), r2_.data(), ks, prev, D, rlow, c1, c2);
+      if (i > 0) csum += sum_prev / static_cast<double>(D);
+      if (i == P - 1) {
+        double s = 0.0;
+        for (int64_t d = 0; d < D; ++d) s += static_cast<double>(ks[d]);
+        csum += s / static_cast<double>(D);
+      }
+    } else {
+      // U(0, 1) when rlow = 0: 0 + 1 * u is u, bit for bit.
+      const T r1 = static_cast<T>(rng_.uniform(rlow, 1.0)), r2 = static_cast<T>(rng_.uniform(rlow, 1.0));
+      m.k1 = c1 * r1;
+      m.k2 = c2 * r2;
+      csum += static_cast<double>(m.k1 + m.k2);
+    }
+    move(m);
+    if (async) evaluate_particle(i, fitness);
+  }
+  return csum;
+}
+
+template <typename T>
+double Swarm<T>::move_general(const Fitness& fitness) {
+  const StepSettings s(options_, dim_, !lo_.empty());
+  const int64_t P = options_.particles();
+  const int64_t D = dim_;
+  if (s.rempso) draw_rotation_pairs();
+  double csum = 0.0;
   for (int64_t i = 0; i < P; ++i) {
     T* x = x_.data() + i * D;
     T* v = v_.data() + i * D;
-    T* vp = vprev_.data() + i * D;
-    T* m = m_.data() + i * D;
     const T* p = p_.data() + i * D;
-    const T* g = g_.data();
-    T* a1 = a1_.data();
-    T* a2 = a2_.data();
-    if (fused) {
-      // The swarm loss's common case (EMPSO, stored momentum, one r pair per
-      // particle, no bounds or clamps) in one pass: the same expressions in the
-      // same order as the general path below, so the results are identical.
-      const T k1 = c1 * static_cast<T>(draw_r()), k2 = c2 * static_cast<T>(draw_r());
+    if (s.fused) {
+      // The same expressions in the same order as the steps below, so the
+      // results are identical.
+      const T k1 = s.c1 * static_cast<T>(rng_.uniform(s.rlow, 1.0));
+      const T k2 = s.c2 * static_cast<T>(rng_.uniform(s.rlow, 1.0));
       csum += static_cast<double>(k1 + k2);
-      empso_move<T>(EmpsoMove<T>{D, x, v, m, p, g, k1, k2, beta, T(1) - beta});
+      empso_move<T>(EmpsoMove<T>{D, x, v, m_.data() + i * D, p, g_.data(), k1, k2, s.beta, T(1) - s.beta});
       continue;
     }
-    // Attraction terms a1 = c1 r1 (p - x), a2 = c2 r2 (g - x).
-    if (per_coord) {
+    csum += attraction(s, x, p);
+    if (s.ref_rot && s.n_rot_rows > 0) scale_reference_rows(s);
+    velocity_rule(s, i);
+    move_and_clamp(s, x, v);
+    if (s.async) evaluate_particle(i, fitness);
+  }
+  return csum;
+}
+
+template <typename T>
+double Swarm<T>::attraction(const StepSettings& s, const T* x, const T* p) {
+  // a1 = c1 r1 (p - x), a2 = c2 r2 (g - x); returns c1 r1 + c2 r2 (its mean
+  // over the coordinates when r is drawn per coordinate).
+  const int64_t D = dim_;
+  const T* g = g_.data();
+  T* a1 = a1_.data();
+  T* a2 = a2_.data();
+  // U(0, 1) when rlow = 0: 0 + 1 * u is u, bit for bit.
+  auto draw_r = [&]() { return rng_.uniform(s.rlow, 1.0); };
+  const T c1 = s.c1, c2 = s.c2;
+  double sum = 0.0;
+  if (s.per_coord) {
+    for (int64_t d = 0; d < D; ++d) {
+      r1_[d] = static_cast<T>(draw_r());
+      r2_[d] = static_cast<T>(draw_r());
+    }
+    double acc = 0.0;
+    for (int64_t d = 0; d < D; ++d) {
+      a1[d] = c1 * r1_[d] * (p[d] - x[d]);
+      a2[d] = c2 * r2_[d] * (g[d] - x[d]);
+      acc += static_cast<double>(c1 * r1_[d] + c2 * r2_[d]);
+    }
+    sum = acc / static_cast<double>(D);
+  } else {
+    const T r1 = static_cast<T>(draw_r()), r2 = static_cast<T>(draw_r());
+    const T k1 = c1 * r1, k2 = c2 * r2;
+    for (int64_t d = 0; d < D; ++d) {
+      a1[d] = k1 * (p[d] - x[d]);
+      a2[d] = k2 * (g[d] - x[d]);
+    }
+    sum = static_cast<double>(k1 + k2);
+  }
+  // REMPSO: A^T Phi A (target - x): rotate the difference, scale, rotate back.
+  // With one r per particle, Phi = c r I and A^T Phi A = Phi: nothing to do.
+  if (s.rempso && s.per_coord) {
+    for (int64_t d = 0; d < D; ++d) {
+      a1[d] = p[d] - x[d];
+      a2[d] = g[d] - x[d];
+    }
+    rotate(a1, false);
+    rotate(a2, false);
+    for (int64_t d = 0; d < D; ++d) {
+      a1[d] *= c1 * r1_[d];
+      a2[d] *= c2 * r2_[d];
+    }
+    rotate(a1, true);
+    rotate(a2, true);
+  }
+  return sum;
+}
+
+template <typename T>
+void Swarm<T>::scale_reference_rows(const StepSettings& s) {
+  // The reference code's "rotation": n_rot_rows rows, drawn without
+  // replacement, of both attraction terms scaled by cos^2(pi / 5).
+  row_perm_.resize(static_cast<size_t>(s.rows));
+  std::iota(row_perm_.begin(), row_perm_.end(), 0);
+  for (int64_t k = 0; k < s.n_rot_rows; ++k) {
+    const int64_t j = k + static_cast<int64_t>(rng_.below(static_cast<uint64_t>(s.rows - k)));
+    std::swap(row_perm_[k], row_perm_[j]);
+    const int64_t r = row_perm_[k];
+    for (int64_t d = r * s.row_len; d < (r + 1) * s.row_len; ++d) {
+      a1_[d] *= s.ref_scale;
+      a2_[d] *= s.ref_scale;
+    }
+  }
+}
+
+template <typename T>
+void Swarm<T>::velocity_rule(const StepSettings& s, int64_t i) {
+  // The factors as locals: read through `s`, the stores to v could alias them.
+  const int64_t D = dim_;
+  const T w = s.w, lam = s.lam, beta = s.beta;
+  T* v = v_.data() + i * D;
+  const T* a1 = a1_.data();
+  const T* a2 = a2_.data();
+  switch (s.variant) {
+    case Variant::PSO:
+      for (int64_t d = 0; d < D; ++d) v[d] = w * v[d] + a1[d] + a2[d];
+      break;
+    case Variant::MPSO: {
+      T* vp = vprev_.data() + i * D;
       for (int64_t d = 0; d < D; ++d) {
-        r1_[d] = static_cast<T>(draw_r());
-        r2_[d] = static_cast<T>(draw_r());
+        const T nv = (T(1) - lam) * (v[d] + a1[d] + a2[d]) + lam * vp[d];
+        vp[d] = v[d];
+        v[d] = nv;
       }
-      double s = 0.0;
-      for (int64_t d = 0; d < D; ++d) {
-        a1[d] = c1 * r1_[d] * (p[d] - x[d]);
-        a2[d] = c2 * r2_[d] * (g[d] - x[d]);
-        s += static_cast<double>(c1 * r1_[d] + c2 * r2_[d]);
-      }
-      csum += s / static_cast<double>(D);
-    } else {
-      const T r1 = static_cast<T>(draw_r()), r2 = static_cast<T>(draw_r());
-      const T k1 = c1 * r1, k2 = c2 * r2;
-      for (int64_t d = 0; d < D; ++d) {
-        a1[d] = k1 * (p[d] - x[d]);
-        a2[d] = k2 * (g[d] - x[d]);
-      }
-      csum += static_cast<double>(k1 + k2);
+      break;
     }
-    if (rempso) {
-      // A^T Phi A (target - x): rotate the difference, scale, rotate back.
-      if (per_coord) {
+    case Variant::EMPSO:
+    case Variant::REMPSO:
+      if (s.store_momentum) {
+        T* m = m_.data() + i * D;
         for (int64_t d = 0; d < D; ++d) {
-          a1[d] = p[d] - x[d];
-          a2[d] = g[d] - x[d];
-        }
-        rotate(a1, false);
-        rotate(a2, false);
-        for (int64_t d = 0; d < D; ++d) {
-          a1[d] *= c1 * r1_[d];
-          a2[d] *= c2 * r2_[d];
-        }
-        rotate(a1, true);
-        rotate(a2, true);
-      }
-      // With one r per particle, Phi = c r I and A^T Phi A = Phi: nothing to do.
-    }
-    if (ref_rot && n_rot_rows > 0) {
-      row_perm.resize(static_cast<size_t>(rows));
-      std::iota(row_perm.begin(), row_perm.end(), 0);
-      for (int64_t k = 0; k < n_rot_rows; ++k) {
-        const int64_t j = k + static_cast<int64_t>(rng_.below(static_cast<uint64_t>(rows - k)));
-        std::swap(row_perm[k], row_perm[j]);
-        const int64_t r = row_perm[k];
-        for (int64_t d = r * row_len; d < (r + 1) * row_len; ++d) {
-          a1[d] *= ref_scale;
-          a2[d] *= ref_scale;
-        }
-      }
-    }
-    // Velocity rule.
-    switch (variant) {
-      case Variant::PSO:
-        for (int64_t d = 0; d < D; ++d) v[d] = w * v[d] + a1[d] + a2[d];
-        break;
-      case Variant::MPSO:
-        for (int64_t d = 0; d < D; ++d) {
-          const T nv = (T(1) - lam) * (v[d] + a1[d] + a2[d]) + lam * vp[d];
-          vp[d] = v[d];
-          v[d] = nv;
-        }
-        break;
-      case Variant::EMPSO:
-      case Variant::REMPSO:
-        if (options_.store_momentum()) {
-          for (int64_t d = 0; d < D; ++d) {
-            m[d] = beta * m[d] + (T(1) - beta) * v[d];
-            v[d] = m[d] + a1[d] + a2[d];
-          }
-        } else {
-          for (int64_t d = 0; d < D; ++d) v[d] = (T(1) - beta) * v[d] + a1[d] + a2[d];
-        }
-        break;
-    }
-    if (vclamp > 0)
-      for (int64_t d = 0; d < D; ++d) v[d] = std::min(std::max(v[d], -vclamp), vclamp);
-    if (vbounds)
-      for (int64_t d = 0; d < D; ++d) v[d] = std::min(std::max(v[d], lo_[d]), hi_[d]);
-    for (int64_t d = 0; d < D; ++d) x[d] += v[d];
-    if (!lo_.empty()) {
-      if (zero_at_bounds) {
-        for (int64_t d = 0; d < D; ++d) {
-          const T clamped = std::min(std::max(x[d], lo_[d]), hi_[d]);
-          if (clamped != x[d]) v[d] = T(0);
-          x[d] = clamped;
+          m[d] = beta * m[d] + (T(1) - beta) * v[d];
+          v[d] = m[d] + a1[d] + a2[d];
         }
       } else {
-        for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
+        for (int64_t d = 0; d < D; ++d) v[d] = (T(1) - beta) * v[d] + a1[d] + a2[d];
       }
-    }
-    if (async) evaluate_particle(i, fitness);
+      break;
   }
-  cbar_ = csum / static_cast<double>(P);
-  ++iteration_;
-  if (!async) evaluate(fitness);
+}
+
+template <typename T>
+void Swarm<T>::move_and_clamp(const StepSettings& s, T* x, T* v) const {
+  const int64_t D = dim_;
+  const T vclamp = s.vclamp;
+  if (vclamp > 0)
+    for (int64_t d = 0; d < D; ++d) v[d] = std::min(std::max(v[d], -vclamp), vclamp);
+  if (s.vbounds)
+    for (int64_t d = 0; d < D; ++d) v[d] = std::min(std::max(v[d], lo_[d]), hi_[d]);
+  for (int64_t d = 0; d < D; ++d) x[d] += v[d];
+  if (!s.bounded) return;
+  if (s.zero_at_bounds) {
+    for (int64_t d = 0; d < D; ++d) {
+      const T clamped = std::min(std::max(x[d], lo_[d]), hi_[d]);
+      if (clamped != x[d]) v[d] = T(0);
+      x[d] = clamped;
+    }
+  } else {
+    for (int64_t d = 0; d < D; ++d) x[d] = std::min(std::max(x[d], lo_[d]), hi_[d]);
+  }
 }
 
 template <typename T>
