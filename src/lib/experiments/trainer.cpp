@@ -1,7 +1,8 @@
-// The vision trainer: data, model, optimizer, loop, checkpoints, log, Ctrl-C.
+// The vision trainer: options, data, model, optimizer, the training loop, log, Ctrl-C
+// (checkpoints: trainer_checkpoint.cpp; the shared state: trainer_impl.h).
 #include "adaswarm/experiments/trainer.h"
+#include "trainer_impl.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -14,12 +15,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <limits>
-#include <mutex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <cerrno>
@@ -34,19 +30,12 @@
 #include "adaswarm/models/cnn.h"
 #include "adaswarm/models/resnet.h"
 #include "adaswarm/optim/adaswarm.h"
-#include "adaswarm/util/atomic_file.h"
-#include "adaswarm/util/errors.h"
 #include "adaswarm/util/progress.h"
-#include "adaswarm/util/tensor_check.h"
-#include "adaswarm/util/zip_check.h"
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace adaswarm::experiments {
 namespace {
-
-constexpr const char* kCheckpointFormat = "adaswarm-train-checkpoint-1";
 
 // ---- Ctrl-C ------------------------------------------------------------------
 volatile std::sig_atomic_t g_stop = 0;
@@ -96,44 +85,8 @@ class VisionMlpImpl : public torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 
-// ---- atomic checkpoint write (util/atomic_file.h: temp file, fsync, rename) ----------
-void save_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
-  std::ostringstream bytes;
-  try {
-    archive.save_to(bytes);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: cannot serialise checkpoint: {}", path, e.what()));
-  }
-  util::write_file_atomic(path, bytes.str());
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-json to_json(const EpochRecord& r) {
-  return json{{"epoch", r.epoch},
-              {"train_loss", r.train_loss},
-              {"train_accuracy", r.train_accuracy},
-              {"test_loss", r.test_loss},
-              {"test_accuracy", r.test_accuracy},
-              {"train_seconds", r.train_seconds},
-              {"data_seconds", r.data_seconds},
-              {"eval_seconds", r.eval_seconds},
-              {"images_per_second", r.images_per_second}};
-}
-EpochRecord record_from_json(const json& j) {
-  EpochRecord r;
-  r.epoch = j.at("epoch").get<int64_t>();
-  r.train_loss = j.at("train_loss").get<double>();
-  r.train_accuracy = j.at("train_accuracy").get<double>();
-  r.test_loss = j.at("test_loss").get<double>();
-  r.test_accuracy = j.at("test_accuracy").get<double>();
-  r.train_seconds = j.at("train_seconds").get<double>();
-  r.data_seconds = j.at("data_seconds").get<double>();
-  r.eval_seconds = j.at("eval_seconds").get<double>();
-  r.images_per_second = j.at("images_per_second").get<double>();
-  return r;
 }
 
 }  // namespace
@@ -167,416 +120,86 @@ at::Tensor model_forward(torch::nn::Module& m, const at::Tensor& x) {
   throw std::invalid_argument("model_forward: not a model made by make_model");
 }
 
-// ---------------------------------------------------------------------------------------
-struct Trainer::Impl {
-  TrainConfig cfg;
-  std::ostream* out = nullptr;
-  std::ostream* prog = nullptr;
-  torch::Device device{torch::kCPU};
-  data::ImageSplits splits;
-  data::Normalization norm;
-  data::AugmentOptions augment;
-  LossKind loss_kind = LossKind::CrossEntropy;
-  std::shared_ptr<torch::nn::Module> model;
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  std::unique_ptr<SwarmLoss> swarm_loss;  // adaswarm (shared with the optimizer) / emulated-sgd
-  std::unique_ptr<data::BatchLoader> train_loader, test_loader;
-  int64_t parameters = 0;
-
-  // Data-parallel ranks (a single-process group when not launched as ranks).
-  std::shared_ptr<dist::ProcessGroup> group;
-  std::unique_ptr<dist::GradientAverager> averager;
-  bool lead = true;  // rank 0: writes the log, the output and the checkpoint
-
-  // Position and running sums (restored by resume).
-  int64_t epoch = 0, batch = 0;
-  double run_loss = 0, run_correct = 0, run_seen = 0, run_train_s = 0, run_data_s = 0;
-  std::vector<EpochRecord> history;
-  std::string last_checkpoint;
-
-  json identity() const {
-    return json{{"model", cfg.model},         {"dataset", data::to_string(splits.set)},
-                {"optimizer", cfg.optimizer}, {"loss", cfg.loss},
-                {"preset", cfg.preset},       {"batch_size", cfg.batch_size},
-                {"lr", cfg.lr},               {"momentum", cfg.momentum},
-                {"weight_decay", cfg.weight_decay}, {"seed", cfg.seed},
-                {"train_size", splits.train.size()}, {"test_size", splits.test.size()},
-                {"holdout", cfg.holdout},     {"augment_pad", augment.pad},
-                {"augment_flip", augment.hflip}, {"mlp_hidden", cfg.model == "mlp" ? cfg.mlp_hidden : 0}};
+/// What every rank must share (docs/distributed.md): the run's identity, the
+/// epochs, --resume and the evaluation batches, with the options' names.
+dist::Settings Trainer::Impl::settings() const {
+  dist::Settings s;
+  const json id = identity();
+  for (auto it = id.begin(); it != id.end(); ++it) {
+    std::string name = it.key();
+    if (name == "train_size") name = "training records";
+    else if (name == "test_size") name = "test records";
+    else if (name == "augment_pad" || name == "augment_flip") name = "--augment (" + name.substr(8) + ")";
+    else name = "--" + name;
+    std::replace(name.begin(), name.end(), '_', '-');
+    s.emplace_back(name, it.value().dump());
   }
+  s.emplace_back("--epochs", std::to_string(cfg.epochs));
+  s.emplace_back("--resume", cfg.resume ? "on" : "off");
+  s.emplace_back("--eval-batch-size", std::to_string(cfg.eval_batch_size));
+  return s;
+}
 
-  /// What every rank must share (docs/distributed.md): the run's identity, the
-  /// epochs, --resume and the evaluation batches, with the options' names.
-  dist::Settings settings() const {
-    dist::Settings s;
-    const json id = identity();
-    for (auto it = id.begin(); it != id.end(); ++it) {
-      std::string name = it.key();
-      if (name == "train_size") name = "training records";
-      else if (name == "test_size") name = "test records";
-      else if (name == "augment_pad" || name == "augment_flip") name = "--augment (" + name.substr(8) + ")";
-      else name = "--" + name;
-      std::replace(name.begin(), name.end(), '_', '-');
-      s.emplace_back(name, it.value().dump());
-    }
-    s.emplace_back("--epochs", std::to_string(cfg.epochs));
-    s.emplace_back("--resume", cfg.resume ? "on" : "off");
-    s.emplace_back("--eval-batch-size", std::to_string(cfg.eval_batch_size));
-    return s;
+void Trainer::Impl::build_optimizer() {
+  const auto& name = cfg.optimizer;
+  auto params = model->parameters();
+  SwarmLossOptions so = SwarmLossOptions::preset(preset_from_string(cfg.preset)).loss(loss_kind);
+  {
+    auto sw = so.swarm();
+    // Rank r > 0 draws its own stream; rank 0 keeps the single-process one.
+    const uint64_t r = group ? static_cast<uint64_t>(group->rank()) : 0;
+    sw.seed(cfg.seed * 0x9E3779B97F4A7C15ULL + 17 + r * 0xD1B54A32D192ED03ULL);
+    so.swarm(sw);
   }
+  if (name == "adaswarm") {
+    auto opt = std::make_unique<optim::AdaSwarm>(
+        params, optim::AdaSwarmOptions(cfg.lr).weight_decay(cfg.weight_decay).swarm(so));
+    swarm_loss = std::make_unique<SwarmLoss>(opt->loss());
+    optimizer = std::move(opt);
+  } else if (name == "adam" || name == "amsgrad") {
+    optimizer = std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay).amsgrad(name == "amsgrad"));
+  } else if (name == "adamw") {
+    optimizer = std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  } else if (name == "sgd" || name == "emulated-sgd") {
+    optimizer = std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+    if (name == "emulated-sgd") swarm_loss = std::make_unique<SwarmLoss>(so);
+  } else if (name == "rmsprop") {
+    optimizer = std::make_unique<torch::optim::RMSprop>(
+        params, torch::optim::RMSpropOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
+  } else if (name == "adagrad") {
+    optimizer = std::make_unique<torch::optim::Adagrad>(
+        params, torch::optim::AdagradOptions(cfg.lr).weight_decay(cfg.weight_decay));
+  } else {
+    std::string all;
+    for (const auto& n : optimizer_names()) all += (all.empty() ? "" : ", ") + n;
+    throw std::invalid_argument(fmt::format("unknown optimizer '{}' (expected one of: {})", name, all));
+  }
+}
 
-  std::string checkpoint_file() const {
-    return cfg.checkpoint_dir.empty() ? std::string() : (fs::path(cfg.checkpoint_dir) / "checkpoint.pt").string();
+std::pair<double, double> Trainer::Impl::evaluate() {
+  torch::NoGradGuard ng;
+  model->eval();
+  double loss_sum = 0, correct = 0;
+  const int64_t n = test_loader->size();
+  // Rank r evaluates batches r, r + N, ...; the sums are added over ranks.
+  for (int64_t b = group->rank(); b < test_loader->num_batches(); b += group->size()) {
+    auto batch_data = test_loader->batch(b);
+    auto x = batch_data.images.to(device), y = batch_data.labels.to(device);
+    auto outp = model_forward(*model, x);
+    loss_sum += plain_loss(loss_kind, outp, targets(y)).item<double>() * y.size(0);
+    correct += outp.argmax(1).eq(y).sum().item<double>();
   }
+  model->train();
+  std::vector<double> sums{loss_sum, correct};
+  dist::all_reduce_sum(*group, sums);
+  loss_sum = sums[0];
+  correct = sums[1];
+  return {n ? loss_sum / n : NAN, n ? correct / n : NAN};
+}
 
-  at::Tensor targets(const at::Tensor& labels) const {
-    if (loss_kind == LossKind::CrossEntropy || loss_kind == LossKind::Hinge) return labels;
-    return torch::one_hot(labels, splits.classes).to(torch::kFloat);
-  }
-
-  void build_optimizer() {
-    const auto& name = cfg.optimizer;
-    auto params = model->parameters();
-    SwarmLossOptions so = SwarmLossOptions::preset(preset_from_string(cfg.preset)).loss(loss_kind);
-    {
-      auto sw = so.swarm();
-      // Rank r > 0 draws its own stream; rank 0 keeps the single-process one.
-      const uint64_t r = group ? static_cast<uint64_t>(group->rank()) : 0;
-      sw.seed(cfg.seed * 0x9E3779B97F4A7C15ULL + 17 + r * 0xD1B54A32D192ED03ULL);
-      so.swarm(sw);
-    }
-    if (name == "adaswarm") {
-      auto opt = std::make_unique<optim::AdaSwarm>(
-          params, optim::AdaSwarmOptions(cfg.lr).weight_decay(cfg.weight_decay).swarm(so));
-      swarm_loss = std::make_unique<SwarmLoss>(opt->loss());
-      optimizer = std::move(opt);
-    } else if (name == "adam" || name == "amsgrad") {
-      optimizer = std::make_unique<torch::optim::Adam>(
-          params, torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay).amsgrad(name == "amsgrad"));
-    } else if (name == "adamw") {
-      optimizer = std::make_unique<torch::optim::AdamW>(
-          params, torch::optim::AdamWOptions(cfg.lr).weight_decay(cfg.weight_decay));
-    } else if (name == "sgd" || name == "emulated-sgd") {
-      optimizer = std::make_unique<torch::optim::SGD>(
-          params, torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
-      if (name == "emulated-sgd") swarm_loss = std::make_unique<SwarmLoss>(so);
-    } else if (name == "rmsprop") {
-      optimizer = std::make_unique<torch::optim::RMSprop>(
-          params, torch::optim::RMSpropOptions(cfg.lr).momentum(cfg.momentum).weight_decay(cfg.weight_decay));
-    } else if (name == "adagrad") {
-      optimizer = std::make_unique<torch::optim::Adagrad>(
-          params, torch::optim::AdagradOptions(cfg.lr).weight_decay(cfg.weight_decay));
-    } else {
-      std::string all;
-      for (const auto& n : optimizer_names()) all += (all.empty() ? "" : ", ") + n;
-      throw std::invalid_argument(fmt::format("unknown optimizer '{}' (expected one of: {})", name, all));
-    }
-  }
-
-  /// This rank's own generator states (swarm loss, LibTorch CPU), as bytes.
-  std::string rank_state() const {
-    torch::serialize::OutputArchive a;
-    if (swarm_loss) {
-      torch::serialize::OutputArchive sl;
-      swarm_loss->save(sl);
-      a.write("swarm_loss", sl);
-    }
-    {
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      a.write("rng_cpu", gen.get_state());
-    }
-    std::ostringstream bytes;
-    a.save_to(bytes);
-    return bytes.str();
-  }
-  void load_rank_state(const std::string& bytes) {
-    torch::serialize::InputArchive a;
-    a.load_from(bytes.data(), bytes.size());
-    if (swarm_loss) {
-      torch::serialize::InputArchive sl;
-      a.read("swarm_loss", sl);
-      swarm_loss->load(sl);
-    }
-    at::Tensor state;
-    a.read("rng_cpu", state);
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(state.to(torch::kCPU));
-  }
-
-  /// Every rank calls it (the ranks' generator states are gathered); rank 0 writes.
-  void save_checkpoint() {
-    if (cfg.checkpoint_dir.empty()) return;
-    std::vector<std::string> states;
-    if (group->distributed()) states = group->all_gather_bytes(rank_state());
-    group->agree([&] {
-      if (lead) write_checkpoint(states);
-    });
-    last_checkpoint = checkpoint_file();
-  }
-
-  void write_checkpoint(const std::vector<std::string>& rank_states) {
-    std::error_code ec;
-    fs::create_directories(cfg.checkpoint_dir, ec);
-    if (!fs::is_directory(cfg.checkpoint_dir))
-      throw std::runtime_error(fmt::format("{}: cannot create checkpoint directory", cfg.checkpoint_dir));
-    torch::serialize::OutputArchive ar;
-    ar.write("format", c10::IValue(std::string(kCheckpointFormat)));
-    ar.write("identity", c10::IValue(identity().dump()));
-    ar.write("epoch", c10::IValue(epoch));
-    ar.write("batch", c10::IValue(batch));
-    ar.write("running", torch::tensor({run_loss, run_correct, run_seen, run_train_s, run_data_s}, torch::kDouble));
-    json h = json::array();
-    for (const auto& r : history) h.push_back(to_json(r));
-    ar.write("history", c10::IValue(h.dump()));
-    torch::serialize::OutputArchive m, o;
-    model->save(m);
-    ar.write("model", m);
-    optimizer->save(o);  // AdaSwarm: includes its swarm loss's RNG state
-    ar.write("optimizer", o);
-    if (swarm_loss && cfg.optimizer != "adaswarm") {
-      torch::serialize::OutputArchive s;
-      swarm_loss->save(s);
-      ar.write("swarm_loss", s);
-    }
-    {
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      ar.write("rng_cpu", gen.get_state());
-    }
-    if (device.is_cuda()) {
-      auto gen = at::globalContext().defaultGenerator(device);
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      ar.write("rng_cuda", gen.get_state());
-    }
-    // Data parallel: the world size and ranks 1..N-1's generator states (rank 0's are above).
-    ar.write("world_size", c10::IValue(static_cast<int64_t>(group->size())));
-    for (size_t r = 1; r < rank_states.size(); ++r) {
-      const auto& b = rank_states[r];
-      ar.write(fmt::format("rank_state_{}", r),
-               torch::from_blob(const_cast<char*>(b.data()), {static_cast<int64_t>(b.size())}, torch::kUInt8).clone());
-    }
-    save_atomically(ar, checkpoint_file());
-  }
-
-  // Before any training: the checkpoint folder exists and takes a new file, an
-  // interrupted write's temporary files are gone, and an existing checkpoint is
-  // only replaced when asked to.
-  void prepare_checkpoint_dir() {
-    const std::string dir = cfg.checkpoint_dir;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir))
-      throw std::runtime_error(fmt::format("--checkpoint {}: cannot create the checkpoint directory: {}", dir,
-                                           ec ? ec.message() : "not a directory"));
-    const std::string prefix = "checkpoint.pt.tmp";
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
-      std::error_code rec;
-      if (!it->is_regular_file(rec)) continue;
-      if (fs::remove(it->path(), rec))
-        *out_or_null() << fmt::format("removed {}: the temporary file of an interrupted checkpoint write",
-                                      it->path().string())
-                       << std::endl;
-    }
-    const std::string path = checkpoint_file();
-    const std::string tmpl = (fs::path(dir) / (prefix + "XXXXXX")).string();
-    std::vector<char> probe(tmpl.c_str(), tmpl.c_str() + tmpl.size() + 1);
-    const int fd = ::mkstemp(probe.data());
-    if (fd < 0)
-      throw std::runtime_error(fmt::format("--checkpoint {}: cannot write a checkpoint there: {}", dir,
-                                           std::strerror(errno)));
-    ::close(fd);
-    ::unlink(probe.data());
-    if (fs::is_directory(path))
-      throw std::runtime_error(fmt::format("--checkpoint: {} is a directory, not a checkpoint file", path));
-    if (cfg.resume && cfg.overwrite)
-      throw std::invalid_argument("--resume and --overwrite exclude each other");
-    if (!cfg.resume && !cfg.overwrite && fs::exists(fs::symlink_status(path)))
-      throw std::runtime_error(fmt::format(
-          "{} exists: pass --resume to continue that run, --overwrite to replace it, or another --checkpoint", path));
-  }
-  std::ostream* out_or_null() {
-    static std::ostringstream sink;
-    return out ? out : &sink;
-  }
-
-  /// Every rank calls it: rank 0 reads the file and sends its bytes to the
-  /// others (no shared file system needed).
-  void load_checkpoint() {
-    const std::string path = checkpoint_file();
-    if (path.empty()) throw std::invalid_argument("--resume needs --checkpoint DIR");
-    std::string bytes;
-    group->agree([&] {
-      if (!lead) return;
-      if (!fs::is_regular_file(path))
-        throw std::runtime_error(fmt::format("{}: no checkpoint to resume from", path));
-      std::ifstream f(path, std::ios::binary);
-      std::ostringstream ss;
-      ss << f.rdbuf();
-      if (!f) throw std::runtime_error(fmt::format("{}: cannot read the checkpoint", path));
-      bytes = ss.str();
-    });
-    bytes = group->broadcast_bytes(bytes);
-    util::verify_zip_bytes(bytes, path);  // LibTorch checks no CRC and can crash on a corrupted file
-    torch::serialize::InputArchive ar;
-    try {
-      ar.load_from(bytes.data(), bytes.size(), device);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("{}: not a readable checkpoint: {}", path, e.what()));
-    }
-    c10::IValue v;
-    if (!ar.try_read("format", v) || !v.isString() || v.toStringRef() != kCheckpointFormat)
-      throw std::runtime_error(fmt::format("{}: not an adaswarm train checkpoint", path));
-    // Each record is checked for its type and range before use: a damaged or
-    // hand-made file is named, never a LibTorch or JSON backtrace.
-    auto malformed = [&](const std::string& what) {
-      return std::runtime_error(fmt::format("{}: the checkpoint's {} is malformed", path, what));
-    };
-    auto read_int = [&](const char* key, int64_t lo, int64_t hi) {
-      c10::IValue x;
-      if (!ar.try_read(key, x) || !x.isInt()) throw malformed(fmt::format("\"{}\" record (missing or not an integer)", key));
-      const int64_t n = x.toInt();
-      if (n < lo || n > hi)
-        throw std::runtime_error(
-            fmt::format("{}: the checkpoint's \"{}\" is {}, expected {}..{}", path, key, n, lo, hi));
-      return n;
-    };
-    auto read_json = [&](const char* key) {
-      c10::IValue x;
-      if (!ar.try_read(key, x) || !x.isString()) throw malformed(fmt::format("\"{}\" record (missing or not text)", key));
-      try {
-        return json::parse(x.toStringRef());
-      } catch (const std::exception&) {
-        throw malformed(fmt::format("\"{}\" record (not JSON)", key));
-      }
-    };
-    const json saved = read_json("identity"), now = identity();
-    if (!saved.is_object()) throw malformed("\"identity\" record (not a JSON object)");
-    std::string diff;
-    for (auto it = now.begin(); it != now.end(); ++it)
-      if (!saved.contains(it.key()) || saved.at(it.key()) != it.value())
-        diff += fmt::format("{}{}: checkpoint {} vs now {}", diff.empty() ? "" : "; ", it.key(),
-                            saved.contains(it.key()) ? saved.at(it.key()).dump() : "(none)", it.value().dump());
-    if (!diff.empty())
-      throw std::runtime_error(fmt::format("{}: checkpoint is from a different run ({})", path, diff));
-    {
-      int64_t saved_world = 1;  // checkpoints before data parallelism: one process
-      if (ar.try_read("world_size", v) && v.isInt()) saved_world = v.toInt();
-      if (saved_world != group->size())
-        throw std::runtime_error(fmt::format(
-            "{}: the checkpoint was written by a run of {} rank(s) and this run has WORLD_SIZE={}: resuming at "
-            "another world size is refused (each rank's shard of the batches and its generator stream depend on "
-            "it); resume with {} rank(s), or start over with --overwrite",
-            path, saved_world, group->size(), saved_world));
-    }
-    epoch = read_int("epoch", 0, std::numeric_limits<int32_t>::max());
-    batch = read_int("batch", 0, train_loader->num_batches() - 1);
-    at::Tensor running;
-    ar.read("running", running);
-    if (!util::storage_covers(running) || running.scalar_type() != torch::kDouble || running.numel() != 5)
-      throw std::runtime_error(fmt::format("{}: the checkpoint's running sums are malformed", path));
-    running = running.to(torch::kCPU).contiguous();
-    auto* r = running.data_ptr<double>();
-    run_loss = r[0], run_correct = r[1], run_seen = r[2], run_train_s = r[3], run_data_s = r[4];
-    {
-      const json h = read_json("history");
-      if (!h.is_array() || h.size() != static_cast<size_t>(epoch))
-        throw malformed(fmt::format("\"history\" record (expected a list of {} epoch records)", epoch));
-      history.clear();
-      for (const auto& j : h) {
-        try {
-          history.push_back(record_from_json(j));
-        } catch (const json::exception& e) {
-          throw malformed(fmt::format("\"history\" record ({})", util::json_message(e)));
-        }
-        if (history.back().epoch != static_cast<int64_t>(history.size()))
-          throw malformed(fmt::format("\"history\" record (epoch {} at position {})", history.back().epoch,
-                                      history.size()));
-      }
-    }
-    torch::serialize::InputArchive m, o;
-    ar.read("model", m);
-    model->load(m);
-    for (const auto& t : model->parameters()) util::check_storage(t, path + ": a model parameter");
-    for (const auto& t : model->buffers()) util::check_storage(t, path + ": a model buffer");
-    model->to(device);
-    ar.read("optimizer", o);
-    optimizer->load(o);
-    if (swarm_loss && cfg.optimizer != "adaswarm") {
-      torch::serialize::InputArchive s;
-      ar.read("swarm_loss", s);
-      swarm_loss->load(s);
-    }
-    at::Tensor state;
-    ar.read("rng_cpu", state);
-    util::check_storage(state, path + ": the generator state");
-    {
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(state.to(torch::kCPU));
-    }
-    if (device.is_cuda()) {
-      ar.read("rng_cuda", state);
-      auto gen = at::globalContext().defaultGenerator(device);
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(state.to(torch::kCPU));
-    }
-    if (group->rank() > 0) {  // this rank's own generators
-      at::Tensor mine;
-      ar.read(fmt::format("rank_state_{}", group->rank()), mine);
-      util::check_storage(mine, path + ": this rank's state");
-      mine = mine.to(torch::kCPU).contiguous();
-      load_rank_state(std::string(reinterpret_cast<const char*>(mine.data_ptr<uint8_t>()),
-                                  static_cast<size_t>(mine.numel())));
-    }
-    last_checkpoint = path;
-  }
-
-  std::pair<double, double> evaluate() {
-    torch::NoGradGuard ng;
-    model->eval();
-    double loss_sum = 0, correct = 0;
-    const int64_t n = test_loader->size();
-    // Rank r evaluates batches r, r + N, ...; the sums are added over ranks.
-    for (int64_t b = group->rank(); b < test_loader->num_batches(); b += group->size()) {
-      auto batch_data = test_loader->batch(b);
-      auto x = batch_data.images.to(device), y = batch_data.labels.to(device);
-      auto outp = model_forward(*model, x);
-      loss_sum += plain_loss(loss_kind, outp, targets(y)).item<double>() * y.size(0);
-      correct += outp.argmax(1).eq(y).sum().item<double>();
-    }
-    model->train();
-    std::vector<double> sums{loss_sum, correct};
-    dist::all_reduce_sum(*group, sums);
-    loss_sum = sums[0];
-    correct = sums[1];
-    return {n ? loss_sum / n : NAN, n ? correct / n : NAN};
-  }
-
-  void setup();        // options, files, data (no collective: runs inside agree)
-  void build_model();  // model, broadcast, optimizer, resume (collective)
-  double train_batch(at::Tensor& loss_acc, at::Tensor& correct_acc, double& seen);
-  bool stop_requested() const;
-  bool train_epoch();
-  void finish_epoch(const TrainSummary& s);
-  void summarize(TrainSummary& s, bool stopped) const;
-
-  void say(const std::string& line) const {
-    if (out) *out << line << std::endl;
-  }
-
-  void log_line(const json& j) {
-    if (cfg.log_path.empty() || !lead) return;
-    try {
-      util::append_line(cfg.log_path, j.dump());  // names the OS reason (e.g. a full disk)
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("--log: {}", e.what()));
-    }
-  }
-};
 
 Trainer::Trainer(TrainConfig cfg, std::ostream* out, std::ostream* progress) : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
@@ -813,7 +436,7 @@ void Trainer::Impl::finish_epoch(const TrainSummary& s) {
   batch = 0;
   run_loss = run_correct = run_seen = run_train_s = run_data_s = 0;
   save_checkpoint();
-  json j = to_json(r);
+  json j = epoch_record_json(r);
   j["type"] = "epoch";
   j["epochs"] = c.epochs;
   j["model"] = c.model;
