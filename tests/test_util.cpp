@@ -123,11 +123,13 @@ TEST(Allocator, LargeBlocksStayInTheHeap) {
 #include <utility>
 
 #include "adaswarm/util/atomic_file.h"
+#include "expect_error.h"
 #include "temp_dir.h"
 
 namespace {
 namespace fs = std::filesystem;
 using adaswarm::testing::TempDir;
+using adaswarm::testing::expect_error;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -249,6 +251,24 @@ TEST(AtomicFile, FileSetIsWrittenAllOrNone) {
   EXPECT_EQ(slurp(d / "c.json"), "c\n");
 }
 
+TEST(AtomicFile, CheckOutputsRefusesResultsAndFoldersButNotNewFilesOrDevices) {
+  namespace u = adaswarm::util;
+  TempDir d;
+  { std::ofstream(d / "old.csv") << "kept\n"; }
+  fs::create_directories(d / "folder");
+  fs::create_symlink(d / "old.csv", d / "link.csv");
+  fs::create_symlink(d / "nowhere.csv", d / "dangling.csv");
+  u::check_outputs({d / "new.csv", d / "dangling.csv", "/dev/null"}, false, "HINT");  // nothing to lose
+  expect_error<std::runtime_error>([&] { u::check_outputs({d / "new.csv", d / "old.csv"}, false, "pass --overwrite"); },
+                                   "'" + d / "old.csv" + "' exists: pass --overwrite");
+  expect_error<std::runtime_error>([&] { u::check_outputs({d / "link.csv"}, false, "HINT"); },
+                                   "'" + d / "link.csv" + "' exists: HINT");  // through a link too
+  u::check_outputs({d / "old.csv", d / "link.csv"}, true, "HINT");  // asked to replace
+  expect_error<std::runtime_error>([&] { u::check_outputs({d / "folder"}, true, "HINT"); },
+                                   "'" + d / "folder" + "' is a directory, not a file");
+  EXPECT_EQ(slurp(d / "old.csv"), "kept\n");
+}
+
 #ifdef ADASWARM_CLI_PATH
 namespace {
 struct CliRun {
@@ -273,6 +293,9 @@ TEST(AtomicFileCli, Fig1ThroughASymlinkAndToDevNull) {
   { std::ofstream(d / "real/fig1.csv") << "old\n"; }
   fs::create_symlink(d / "real/fig1.csv", d / "fig1.csv");
   auto r = cli("functions --table none --fig1-points 3 --fig1 " + d / "fig1.csv");
+  EXPECT_EQ(r.code, 1) << r.out;  // a result is there: kept unless asked
+  EXPECT_EQ(slurp(d / "real/fig1.csv"), "old\n");
+  r = cli("functions --table none --fig1-points 3 --overwrite --fig1 " + d / "fig1.csv");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(is_symlink(d / "fig1.csv"));
   EXPECT_NE(slurp(d / "real/fig1.csv").find("x"), std::string::npos);
@@ -309,6 +332,52 @@ TEST(AtomicFileCli, FullDiskReasonForCsvDirAndPgsoBenchAllOrNone) {
   r = cli(bench + d / "bench");
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* f : {"runs.csv", "convergence.csv", "summary.json"}) EXPECT_TRUE(fs::exists(d / (std::string("bench/") + f))) << f;
+}
+
+// Every command that writes results keeps those already there unless asked
+// (--overwrite), and says so before any work; a folder in a file's place is named.
+TEST(AtomicFileCli, ExistingResultsAreKeptUnlessOverwriteIsGiven) {
+  TempDir d;
+  {
+    std::ofstream f(d / "data.csv");
+    f << "a,b,y\n";
+    for (int i = 0; i < 24; ++i) f << i * 0.1 << "," << (i % 5) * 0.3 << "," << (i % 2) << "\n";
+  }
+  struct Case {
+    std::string args;   // without --out / --overwrite
+    std::string out;    // the option naming where results go, with its value
+    std::string file;   // one result file it writes
+  };
+  const std::vector<Case> cases{
+      {"functions --table none --fig1-points 3", "--fig1 " + d / "f/fig1.csv", d / "f/fig1.csv"},
+      {"functions --table 1 --runs 0 --grid 101", "--csv-dir " + d / "t", d / "t/table1.csv"},
+      {"pgso bench --algorithms pso --functions sphere --dims 2 --runs 1 --iterations 5", "--out " + d / "b",
+       d / "b/runs.csv"},
+      {"pgso scaling --function sphere --dim 2 --subswarms 2 --particles 2 --iterations 2 --runs 1 --seconds 0.05 "
+       "--threads 1",
+       "--out " + d / "s", d / "s/scaling.json"},
+      {"pgso train --dataset " + d / "data.csv" + " --algorithms pso --epochs 1 --particles 4 --iterations 2 "
+           "--subswarms 1 --batch 8 --hidden 2",
+       "--out " + d / "w", d / "w/train.json"}};
+  for (const auto& c : cases) {
+    auto r = cli(c.args + " " + c.out);
+    ASSERT_EQ(r.code, 0) << c.args << "\n" << r.out;
+    ASSERT_TRUE(fs::is_regular_file(c.file)) << c.file;
+    { std::ofstream(c.file) << "earlier result\n"; }
+    r = cli(c.args + " " + c.out);
+    EXPECT_EQ(r.code, 1) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find("'" + c.file + "' exists: pass --overwrite"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.out;  // refused before any work
+    EXPECT_EQ(slurp(c.file), "earlier result\n") << c.args;
+    r = cli(c.args + " --overwrite " + c.out);
+    ASSERT_EQ(r.code, 0) << c.args << "\n" << r.out;
+    EXPECT_NE(slurp(c.file), "earlier result\n") << c.args;
+    fs::remove(c.file);
+    fs::create_directories(c.file);
+    r = cli(c.args + " --overwrite " + c.out);
+    EXPECT_EQ(r.code, 1) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find("'" + c.file + "' is a directory, not a file"), std::string::npos) << r.out;
+  }
 }
 
 TEST(CliOptions, UnknownCommandAndOutOfRangeValuesNameWhatWasExpected) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adaswarm/experiments/functions1d.h"
+#include "adaswarm/util/atomic_file.h"
 #include "commands.h"
 
 namespace adaswarm::cli {
@@ -23,7 +24,7 @@ struct FunctionsArgs {
   int64_t runs = 20;
   double eta = 0.1, c1 = 0.8, c2 = 0.9, beta = 0.9, radius = 0.5, tolerance = 1e-4, hit_tol = 1e-3;
   int64_t particles = 10, swarm_iterations = 10, max_iterations = 1000, patience = 2, grid = 200001;
-  bool no_project = false;
+  bool no_project = false, overwrite = false;
   std::string csv_dir, fig1;
   int64_t fig1_points = 201;
 };
@@ -143,6 +144,15 @@ void run_functions(const FunctionsArgs& a) {
     tables = {};
   else
     throw std::invalid_argument("--table must be 1, 2, 3, all or none, got '" + a.table + "'");
+  // Results already there are refused before any run, unless --overwrite.
+  auto table_path = [&](int t) {
+    return (std::filesystem::path(a.csv_dir) / fmt::format("table{}.csv", t)).string();
+  };
+  std::vector<std::string> outputs;
+  if (!a.csv_dir.empty())
+    for (int t : tables) outputs.push_back(table_path(t));
+  if (!a.fig1.empty()) outputs.push_back(a.fig1);
+  util::check_outputs(outputs, a.overwrite, "pass --overwrite to replace it, or another --csv-dir / --fig1");
   if (!a.csv_dir.empty()) std::filesystem::create_directories(a.csv_dir);
 
   print_settings(a, o);
@@ -150,7 +160,7 @@ void run_functions(const FunctionsArgs& a) {
     const auto rows = ex::run_table(t, o);
     print_table(t, rows, o);
     if (!a.csv_dir.empty()) {
-      const std::string path = (std::filesystem::path(a.csv_dir) / fmt::format("table{}.csv", t)).string();
+      const std::string path = table_path(t);
       ex::write_file_atomically(path, ex::table_csv(rows));
       fmt::print("  wrote {}\n", path);
     }
@@ -178,6 +188,7 @@ void add_functions_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--csv-dir", args->csv_dir, "write every run to DIR/table{1,2,3}.csv");
   cmd->add_option("--fig1", args->fig1, "write Fig. 1 data (x, true and approximate gradient) to FILE.csv");
+  cmd->add_flag("--overwrite", args->overwrite, "replace existing --csv-dir tables and --fig1 file (refused otherwise)");
   cmd->add_option("--fig1-points", args->fig1_points, "x values per function in the Fig. 1 data")
       ->check(Integer(2, 1000000))
       ->capture_default_str();

@@ -58,6 +58,7 @@ void add_pgso_command(CLI::App& app) {
   bench->add_option("--pso-particles", b->pso_particles)->check(Integer(1, 1000000))->capture_default_str();
   bench->add_option("--log-every", b->log_every, "convergence log interval (iterations)")->check(Integer(1, 10000000))->capture_default_str();
   bench->add_option("--out", b->out, "output directory (runs.csv, convergence.csv, summary.json)")->capture_default_str();
+  bench->add_flag("--overwrite", b->overwrite, "replace the results already in --out (refused otherwise)");
   bench->add_option("--dist-timeout", b->dist_timeout,
                     "PGSO islands on ranks (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set, e.g. by "
                     "scripts/launch-local.sh): seconds a rank waits for the others")
@@ -93,7 +94,8 @@ void add_pgso_command(CLI::App& app) {
   train->add_option("--adam-batch", t->adam_batch)->check(Integer(1, 1000000000))->capture_default_str();
   train->add_option("--seed", t->seed)->check(Seed())->capture_default_str();
   train->add_option("--threads", t->threads, "PGSO threads (0: all cores)")->check(Threads())->capture_default_str();
-  train->add_option("--out", t->out)->capture_default_str();
+  train->add_option("--out", t->out, "output directory (train.json, train_log.csv)")->capture_default_str();
+  train->add_flag("--overwrite", t->overwrite, "replace the results already in --out (refused otherwise)");
   train->add_option("--dist-timeout", t->dist_timeout, "PGSO islands on ranks: seconds a rank waits for the others")
       ->check(Positive(86400))
       ->capture_default_str();
@@ -122,7 +124,8 @@ void add_pgso_command(CLI::App& app) {
   sc->add_option("--threads", s->threads, "comma list (default 1..cores), each at most 4x the cores")
       ->check(ListOf(Integer(1, 4 * cores())));
   sc->add_option("--seed", s->seed)->check(Seed())->capture_default_str();
-  sc->add_option("--out", s->out)->capture_default_str();
+  sc->add_option("--out", s->out, "output directory (scaling.json, scaling.csv)")->capture_default_str();
+  sc->add_flag("--overwrite", s->overwrite, "replace the results already in --out (refused otherwise)");
   sc->add_option("--dist-timeout", s->dist_timeout, "PGSO islands on ranks: seconds a rank waits for the others")
       ->check(Positive(86400))
       ->capture_default_str();

@@ -1,7 +1,8 @@
 // The `adaswarm pgso` runs as library calls (docs/pgso.md): the benchmark
 // tables (PSO / GSO / PGSO per function and dimension), the network weight
 // search against Adam, and the thread / rank scaling measurement. Each prints
-// its table on stdout and writes its files atomically under `out`; with
+// its table on stdout and writes its files atomically under `out` (files
+// already there are refused unless `overwrite`); with
 // torchrun's variables set (RANK, WORLD_SIZE, ...) PGSO's subswarms are spread
 // over the ranks and rank 0 alone prints and writes (docs/distributed.md).
 #pragma once
@@ -23,6 +24,8 @@ struct BenchConfig {
   int64_t subswarms = 7, particles = 20, pso_particles = 50;
   int64_t log_every = 10;
   std::string out = "pgso-bench";
+  /// replace results already in `out` (otherwise refused before any work)
+  bool overwrite = false;
   double dist_timeout = 300;
 };
 void run_bench(const BenchConfig& config);
@@ -41,6 +44,8 @@ struct SearchConfig {
   uint64_t seed = 1;
   int threads = 0;
   std::string out = "pgso-train";
+  /// replace results already in `out` (otherwise refused before any work)
+  bool overwrite = false;
   double dist_timeout = 300;
 };
 void run_search(const SearchConfig& config);
@@ -54,6 +59,8 @@ struct ScalingConfig {
   std::string threads;
   uint64_t seed = 1;
   std::string out = "pgso-scaling";
+  /// replace results already in `out` (otherwise refused before any work)
+  bool overwrite = false;
   double dist_timeout = 300;
 };
 void run_scaling(const ScalingConfig& config);

@@ -34,6 +34,12 @@ void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& 
 /// The path a write_file_atomic(path) replaces: `path` with symbolic links
 /// followed (a dangling link gives the path it points to).
 std::string resolve_output_path(const std::string& path);
+/// Before a command's work: its output files may be written. Throws
+/// std::runtime_error "'PATH' is a directory, not a file" for a directory and,
+/// unless `overwrite`, "'PATH' exists: HINT" for an existing regular file
+/// (links followed: results already there are replaced only when asked; a
+/// device such as /dev/null is not a result and passes).
+void check_outputs(const std::vector<std::string>& paths, bool overwrite, const std::string& hint);
 /// Appends `line` (a '\n' is added) durably. Thread-safe within the process.
 void append_line(const std::string& path, const std::string& line);
 /// Lines of a file written by append_line; a last line without its '\n'

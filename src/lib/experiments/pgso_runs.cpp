@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -75,10 +76,15 @@ double available_bytes() {
 
 std::string gib(double bytes) { return fmt::format("{:.3g} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
 
-void ensure_dir(const std::string& dir) {
+/// The output folder exists and its `files` may be written (util::check_outputs:
+/// results already there are refused unless --overwrite).
+void prepare_out(const std::string& dir, std::initializer_list<const char*> files, bool overwrite) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output directory '" + dir + "': " + ec.message());
+  std::vector<std::string> paths;
+  for (const char* f : files) paths.push_back((fs::path(dir) / f).string());
+  util::check_outputs(paths, overwrite, "pass --overwrite to replace the results there, or another --out");
 }
 
 std::string g(double v) { return fmt::format("{:.4g}", v); }
@@ -155,7 +161,7 @@ void run_bench(const BenchConfig& a) {
                                              {"--pso-particles", fmt::format("{}", a.pso_particles)},
                                              {"--log-every", fmt::format("{}", a.log_every)}});
   ranks.group->agree([&] {
-    if (ranks.lead) ensure_dir(a.out);
+    if (ranks.lead) prepare_out(a.out, {"runs.csv", "convergence.csv", "summary.json"}, a.overwrite);
   });
 
   fmt::print("adaswarm pgso bench: mean best error (best - minimum) over {} runs, seed {}\n", a.runs, a.seed);
@@ -308,7 +314,7 @@ void run_search(const SearchConfig& a) {
       throw std::invalid_argument("--algorithms: unknown '" + al + "' (pgso, pso, adam)");
   const auto epochs = int_list(a.epochs, "epochs", 1);
   ranks.group->agree([&] {
-    if (ranks.lead) ensure_dir(a.out);
+    if (ranks.lead) prepare_out(a.out, {"train.json", "train_log.csv"}, a.overwrite);
   });
   fmt::print("adaswarm pgso train: {} ({} train / {} test rows, {} features), net {}-{}-1, no biases, ReLU hidden, "
              "sigmoid out, BCE\n",
@@ -399,7 +405,7 @@ void run_scaling(const ScalingConfig& a) {
                                              {"--threads", fmt::format("{}", fmt::join(threads, ","))},
                                              {"--seed", fmt::format("{}", a.seed)}});
   ranks.group->agree([&] {
-    if (ranks.lead) ensure_dir(a.out);
+    if (ranks.lead) prepare_out(a.out, {"scaling.json", "scaling.csv"}, a.overwrite);
   });
   const std::vector<double> lo{f.lower()}, hi{f.upper()};
   auto opts = [&](int t) {

@@ -161,6 +161,15 @@ void write_files_atomic(const std::vector<std::pair<std::string, std::string>>& 
   }
 }
 
+void check_outputs(const std::vector<std::string>& paths, bool overwrite, const std::string& hint) {
+  for (const auto& p : paths) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(p, ec);  // links followed; a missing or dangling path: not_found
+    if (std::filesystem::is_directory(st)) throw std::runtime_error("'" + p + "' is a directory, not a file");
+    if (!overwrite && std::filesystem::is_regular_file(st)) throw std::runtime_error("'" + p + "' exists: " + hint);
+  }
+}
+
 void append_line(const std::string& path, const std::string& line) {
   std::lock_guard<std::mutex> lock(append_mutex());
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
